@@ -16,7 +16,7 @@ import numpy as np
 
 from impl._checks import check_array, check_N, check_real
 
-__all__ = ["linear_forward", "linear_backward", "per_example_grads", "grad2",
+__all__ = ["grad2", "linear_backward", "linear_forward", "per_example_grads",
            "rmsprop_step"]
 
 
