@@ -1,0 +1,1 @@
+"""Bundled implementations of the sgdcheck contract (spec/contract.md)."""

@@ -1,0 +1,41 @@
+"""Run one optimizer call so that raising, hanging or garbage become clear failures."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any, Callable
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class OptimizerFailure(AssertionError):
+    """The optimizer under test misbehaved (named, with the step)."""
+
+
+class _Timeout(BaseException):
+    pass
+
+
+def guarded(fn: Callable[[], Any], what: str, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """Call ``fn``; exceptions and hangs past ``timeout`` s become ``OptimizerFailure``."""
+    use_alarm = (timeout > 0 and hasattr(signal, "setitimer")
+                 and threading.current_thread() is threading.main_thread())
+    if use_alarm:
+        def _alarm(signum: int, frame: Any) -> None:
+            raise _Timeout
+
+        old = signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return fn()
+    except _Timeout:
+        raise OptimizerFailure(f"{what} did not return within {timeout:g} s (hang?)") from None
+    except OptimizerFailure:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any plug-in error is a test failure
+        raise OptimizerFailure(f"{what} raised {type(exc).__name__}: {exc}") from exc
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)

@@ -1,0 +1,137 @@
+"""Guarded runs of an optimizer over a ``Problem``; trajectories as float64 numpy."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from sgdcheck.optim.guard import DEFAULT_TIMEOUT, OptimizerFailure, guarded
+from sgdcheck.optim.problem import Problem
+from sgdcheck.optim.registry import OptimizerSpec
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32,
+          "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+@dataclass
+class RunRecord:
+    """Everything needed to replay a run (the repro script is built from these)."""
+
+    spec: OptimizerSpec
+    problem: Problem
+    kwargs: dict[str, Any]
+    dtype: str
+    device: str
+    label: str
+    events: dict[int, str] = field(default_factory=dict)
+    closure: bool = False
+
+
+@dataclass
+class Trajectory:
+    params: list[list[np.ndarray]]  # params[t][i], t = 0 (initial) .. T
+    losses: list[Any]  # what step(closure) returned, per step
+    state: dict[str, np.ndarray]  # final state, flattened "idx.key" -> array
+    grads_after: list[list[np.ndarray | None]]  # grads as seen after each step
+
+    def step(self, t: int) -> list[np.ndarray]:
+        """The update of step t (1-based): params[t] - params[t-1]."""
+        return [a - b for a, b in zip(self.params[t], self.params[t - 1])]
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().to("cpu", torch.float64).numpy().copy()
+    return np.asarray(x, dtype=np.float64)
+
+
+def snapshot_state(opt: torch.optim.Optimizer) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for idx, st in opt.state_dict()["state"].items():
+        for key, val in st.items():
+            if isinstance(val, torch.Tensor) and not val.is_complex():
+                out[f"{idx}.{key}"] = to_numpy(val)
+            elif isinstance(val, (int, float)):
+                out[f"{idx}.{key}"] = np.asarray(float(val))
+    return out
+
+
+def _build(rec: RunRecord, tensors: list[torch.Tensor]) -> torch.optim.Optimizer:
+    groups = [{"params": [tensors[i] for i in g], **gk}
+              for g, gk in zip(rec.problem.groups, rec.problem.group_kwargs)]
+    opt = guarded(lambda: rec.spec.cls(groups, **rec.kwargs), f"{rec.spec.name}(...) constructor")
+    if rec.spec.prepare is not None:
+        rec.spec.prepare(opt)
+    return opt
+
+
+def _tensors_of(opt: torch.optim.Optimizer, rec: RunRecord) -> list[torch.Tensor]:
+    """Parameter i of the layout, read back from an optimizer's groups."""
+    flat = [i for g in rec.problem.groups for i in g]
+    found = [p for g in opt.param_groups for p in g["params"]]
+    out: list[torch.Tensor] = [torch.empty(0)] * len(flat)
+    for i, p in zip(flat, found):
+        out[i] = p
+    return out
+
+
+def execute(rec: RunRecord, timeout: float = DEFAULT_TIMEOUT) -> Trajectory:
+    dt, dev, name = DTYPES[rec.dtype], rec.device, rec.spec.name
+    ps = [torch.nn.Parameter(torch.tensor(a, dtype=dt, device=dev)) for a in rec.problem.init]
+    opt = _build(rec, ps)
+    traj = Trajectory([[to_numpy(p) for p in ps]], [], {}, [])
+    for t, row in enumerate(rec.problem.grads, start=1):
+        event = rec.events.get(t)
+        where = f"{name}: before step {t} of run '{rec.label}'"
+        if event == "roundtrip":
+            sd = copy.deepcopy(guarded(opt.state_dict, f"{where}: state_dict()", timeout))
+            ps = [torch.nn.Parameter(p.detach().clone()) for p in ps]
+            opt = _build(rec, ps)
+            guarded(lambda: opt.load_state_dict(sd), f"{where}: load_state_dict()", timeout)
+        elif event == "deepcopy":
+            opt = guarded(lambda: copy.deepcopy(opt), f"{where}: copy.deepcopy", timeout)
+            ps = _tensors_of(opt, rec)
+        for p, g in zip(ps, row):
+            p.grad = None if g is None else torch.tensor(g, dtype=dt, device=dev)
+        what = f"{name}.step() at step {t} of run '{rec.label}'"
+        if rec.closure:
+            loss_val = torch.tensor(float(t), dtype=dt, device=dev)
+
+            def closure() -> torch.Tensor:
+                return loss_val
+
+            ret = guarded(lambda: opt.step(closure), what, timeout)
+            if not (isinstance(ret, torch.Tensor) and bool((ret == loss_val).all())):
+                raise OptimizerFailure(f"{what}: step(closure) returned {ret!r}, "
+                                       f"expected the closure's loss {loss_val!r}")
+            traj.losses.append(ret)
+        else:
+            guarded(opt.step, what, timeout)
+        _check_params(opt, rec, ps, what)
+        traj.params.append([to_numpy(p) for p in ps])
+        traj.grads_after.append([None if p.grad is None else to_numpy(p.grad) for p in ps])
+    traj.state = guarded(lambda: snapshot_state(opt), f"{name}: state_dict()", timeout)
+    return traj
+
+
+def _check_params(opt: torch.optim.Optimizer, rec: RunRecord, ps: list[torch.Tensor],
+                  what: str) -> None:
+    held = [p for g in opt.param_groups for p in g["params"]]
+    if len(held) != len(ps) or any(a is not b for a, b in zip(held, _ordered(ps, rec))):
+        raise OptimizerFailure(f"{what}: param_groups no longer hold the original tensors")
+    for i, (p, a) in enumerate(zip(ps, rec.problem.init)):
+        if tuple(p.shape) != a.shape or p.dtype != DTYPES[rec.dtype] \
+                or p.device.type != rec.device:
+            raise OptimizerFailure(f"{what}: parameter {i} became {tuple(p.shape)} "
+                                   f"{p.dtype} on {p.device}")
+        if p.numel() and not bool(torch.isfinite(p).all()):
+            raise OptimizerFailure(f"{what}: parameter {i} became non-finite from finite "
+                                   f"inputs: {p.detach().cpu().flatten()[:4].tolist()}")
+
+
+def _ordered(ps: list[torch.Tensor], rec: RunRecord) -> list[torch.Tensor]:
+    return [ps[i] for g in rec.problem.groups for i in g]

@@ -1,0 +1,103 @@
+"""pytest plugin: ``--impl``, hypothesis profiles, and the ``case`` parametrization."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import HealthCheck, settings
+
+from sgdcheck.dtypes import DTYPES
+from sgdcheck.harness import Case
+from sgdcheck.loading import Impl, ImplLoadError, load_all
+
+_SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large,
+             HealthCheck.differing_executors]
+settings.register_profile("dev", max_examples=25, deadline=None,
+                          suppress_health_check=_SUPPRESS)
+settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,
+                          print_blob=True, suppress_health_check=_SUPPRESS)
+settings.register_profile("thorough", max_examples=400, deadline=None,
+                          suppress_health_check=_SUPPRESS)
+
+DEVICES: tuple[str, ...] = ("cpu", "cuda", "mps")
+_impls_key = pytest.StashKey[list[Impl]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sgdcheck", "sgdcheck: property-based checks of SGD math")
+    group.addoption("--impl", action="append", default=[], metavar="MODULE[:ATTR]",
+                    help="implementation to check (repeatable); env SGDCHECK_IMPL "
+                         "(comma-separated). Default: every bundled implementation.")
+    group.addoption("--sgd-devices", default=None, metavar="LIST",
+                    help="comma-separated devices to test (default: cpu,cuda,mps)")
+    group.addoption("--sgd-dtypes", default=None, metavar="LIST",
+                    help="comma-separated dtypes to test (default: all the impl supports)")
+
+
+def _csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sgd_property(needs, spec): an sgdcheck property")
+    config.addinivalue_line("markers", "dtypes(*names): restrict a property's dtypes")
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile("ci" if os.environ.get("CI") else "dev")
+    specs = list(config.getoption("impl") or []) or _csv(os.environ.get("SGDCHECK_IMPL"))
+    try:
+        config.stash[_impls_key] = load_all(specs)
+    except ImplLoadError as e:
+        raise pytest.UsageError(str(e)) from None
+
+
+def _device_available(device: str) -> bool:
+    if device == "cpu":
+        return True
+    if device == "cuda":
+        return torch.cuda.is_available()
+    if device == "mps":
+        return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    return False
+
+
+def _params(config: pytest.Config, marker_dtypes: tuple[str, ...] | None,
+            needs: tuple[str, ...]) -> list[Any]:
+    devices = _csv(config.getoption("sgd_devices")) or list(DEVICES)
+    dtypes_opt = _csv(config.getoption("sgd_dtypes")) or list(DTYPES)
+    params = []
+    for impl in config.stash[_impls_key]:
+        missing = [f for f in needs if not impl.has(f)]
+        reason = (f"{impl.name}: {impl.unavailable}" if impl.unavailable else
+                  f"not provided by {impl.name}: {', '.join(missing)}" if missing else None)
+        if reason:  # one skip per implementation, not per device and dtype
+            params.append(pytest.param(None, id=impl.name, marks=pytest.mark.skip(reason=reason)))
+            continue
+        dtypes = [d for d in DTYPES if d in impl.dtypes and d in dtypes_opt
+                  and (marker_dtypes is None or d in marker_dtypes)]
+        for device in devices:
+            if impl.devices is not None and device not in impl.devices:
+                continue
+            if not _device_available(device):
+                params.append(pytest.param(None, id=f"{impl.name}-{device}", marks=pytest.mark.skip(
+                    reason=f"{device} is not available on this machine")))
+                continue
+            params.extend(pytest.param(Case(impl, device, dtype), id=f"{impl.name}-{device}-{dtype}")
+                          for dtype in dtypes)
+    return params
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "case" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("dtypes")
+    marker_dtypes = tuple(marker.args) if marker else None
+    prop = metafunc.definition.get_closest_marker("sgd_property")
+    needs = tuple(prop.kwargs.get("needs", ())) if prop else ()
+    params = _params(metafunc.config, marker_dtypes, needs)
+    if not params:
+        params = [pytest.param(None, id="none", marks=pytest.mark.skip(
+            reason="no selected implementation supports this property's dtypes/devices"))]
+    metafunc.parametrize("case", params)
