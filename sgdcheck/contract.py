@@ -60,6 +60,12 @@ SIGNATURES: dict[str, Signature] = {
         ("phi", "g", "noise_cov", "dt", "noise"), lambda a: [_shape(a["phi"])]),
     "sgd_stationary_covariance": Signature(("H", "eta", "noise_cov"), _lyap),
     "langevin_stationary_covariance": Signature(("H", "noise_cov"), _lyap),
+    "simulate_sgd": Signature(
+        ("H", "eta", "noise_cov", "steps", "chains", "seed"),
+        lambda a: [(a["chains"], a["H"].shape[-1])]),
+    "simulate_langevin": Signature(
+        ("H", "noise_cov", "dt", "steps", "chains", "seed"),
+        lambda a: [(a["chains"], a["H"].shape[-1])]),
 }
 
 
