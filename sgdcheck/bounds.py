@@ -17,7 +17,7 @@ import math
 import numpy as np
 import torch
 
-from sgdcheck.dtypes import TORCH_DTYPES, gamma, unit_roundoff, working_roundoff
+from sgdcheck.dtypes import TORCH_DTYPES, gamma, unit_roundoff, working_dtype, working_roundoff
 
 K_STEP = 4
 """Roundings per step of a sequential loop: a product, a sum, and the decay's two."""
@@ -72,16 +72,17 @@ def running_bound(kind: str, x: np.ndarray, N: float, y: np.ndarray, dtype: str)
     u_s, u_w, u_64 = unit_roundoff(dtype), working_roundoff(dtype), unit_roundoff("float64")
     g_step = gamma(K_STEP, u_w) + gamma(K_STEP, u_64)
     g_dot = gamma(K_DOT, u_w) + gamma(K_DOT, u_64)
-    under = _underflow(dtype) + K_DOT * _underflow("float64")
     base = "running_mean" if kind == "debiased_mean" else kind
     a, b = coefficients(base, T, N)
     ytil, E = _magnitudes(np.asarray(x, dtype=np.float64), a, b)
-    accumulated = g_step * E + g_dot * ytil
+    t = np.arange(1, T + 1, dtype=np.float64).reshape((T,) + (1,) * (x.ndim - 1))
+    # underflow: one subnormal spacing per working rounding, K_DOT + K_STEP·t of them
+    eta = _underflow(working_dtype(dtype)) + _underflow("float64")
+    accumulated = g_step * E + g_dot * ytil + (K_DOT + K_STEP * t) * eta
     if kind == "debiased_mean":
-        d = one_minus_decay_power(N, T).reshape((T,) + (1,) * (x.ndim - 1))
-        t = np.arange(1, T + 1, dtype=np.float64).reshape(d.shape)
+        d = one_minus_decay_power(N, T).reshape(t.shape)
         mu = np.abs(y) * d  # |μ_t|
         # μ's own error scaled by 1/d, plus 1 − a^t computed naively: |δd| ≤ γ_{2t+4}.
         g_d = np.array([gamma(2 * k + 4, u_w) + gamma(2 * k + 4, u_64) for k in t.ravel()])
         accumulated = accumulated / d + g_d.reshape(d.shape) * mu / d**2
-    return u_s * np.abs(y) + accumulated + under
+    return u_s * np.abs(y) + accumulated + _underflow(dtype)

@@ -1,8 +1,13 @@
 """The optimized implementation: vectorized torch, any device and dtype."""
 
-from impl.optimized.running import debiased_mean, running_mean, running_sum, warmup_mean
+from impl.optimized.covariance import *  # noqa: F403
+from impl.optimized.covariance import __all__ as _covariance
+from impl.optimized.linear import *  # noqa: F403
+from impl.optimized.linear import __all__ as _linear
+from impl.optimized.running import *  # noqa: F403
+from impl.optimized.running import __all__ as _running
 
 name = "torch"
 backend = "torch"
 
-__all__ = ["running_sum", "running_mean", "warmup_mean", "debiased_mean"]
+__all__ = [*_running, *_linear, *_covariance]
