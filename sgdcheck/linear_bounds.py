@@ -1,0 +1,92 @@
+"""Rounding-error bounds of spec/linear.md#rounding-error-bounds.
+
+Each function returns the elementwise bound on |computed - exact| for an
+implementation storing ``dtype``, *plus* the float64 oracle's own bound, from
+the exact float64 inputs:
+
+    gamma_{k+c}(u_w) * sum|terms| + u_s |result| + (k+c) eta_w + eta_s
+
+with c = SLACK extra roundings for scalings an implementation may do its own way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from sgdcheck.dtypes import TORCH_DTYPES, gamma, unit_roundoff, working_dtype
+
+SLACK = 4
+"""Extra roundings allowed per quantity (spec: c = 4)."""
+U64 = unit_roundoff("float64")
+
+
+def _eta(dtype: str) -> float:
+    """Spacing of the subnormals of ``dtype``: the absolute error of a rounding near 0."""
+    return 2.0 * unit_roundoff(dtype) * float(torch.finfo(TORCH_DTYPES[dtype]).smallest_normal)
+
+
+def _sum_bound(k: int, abs_sum: np.ndarray, result: np.ndarray, dtype: str) -> np.ndarray:
+    """Bound of a k-term sum in ``dtype`` (working precision per spec) plus the oracle's."""
+    u_s, w = unit_roundoff(dtype), working_dtype(dtype)
+    u_w = unit_roundoff(w)
+    kk = k + SLACK
+    mine = gamma(kk, u_w) * abs_sum + u_s * np.abs(result) + kk * _eta(w) + _eta(dtype)
+    oracle = gamma(kk, U64) * abs_sum + U64 * np.abs(result) + (kk + 1) * _eta("float64")
+    return mine + oracle
+
+
+def value_bound(dtype: str) -> float:
+    """|x|, |gy|, |W| <= this keeps every output of the topic finite (spec: Overflow)."""
+    top = float(torch.finfo(TORCH_DTYPES[dtype]).max)
+    return float(min(1000.0, np.sqrt(top / 1024.0)))
+
+
+def forward(W: np.ndarray, x: np.ndarray, dtype: str) -> np.ndarray:
+    """Bound on y = x W^T: k = I."""
+    return _sum_bound(W.shape[1], np.abs(x) @ np.abs(W).T, x @ W.T, dtype)
+
+
+def w_grad(x: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
+    """Bound on W_grad = gy^T x / B: k = B + 1."""
+    B = x.shape[0]
+    return _sum_bound(B + 1, np.abs(gy).T @ np.abs(x) / B, gy.T @ x / B, dtype)
+
+
+def x_grad(W: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
+    """Bound on x_grad = gy W: k = J."""
+    return _sum_bound(W.shape[0], np.abs(gy) @ np.abs(W), gy @ W, dtype)
+
+
+def per_example(x: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
+    """Bound on G[b] = gy_b x_b^T: one product."""
+    G = gy[:, :, None] * x[:, None, :]
+    return _sum_bound(1, np.abs(G), G, dtype)
+
+
+def grad2(x: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
+    """Bound on grad2 = (gy^2)^T (x^2) / B: k = B + 4, all terms >= 0."""
+    B = x.shape[0]
+    exact = (gy * gy).T @ (x * x) / B
+    return _sum_bound(B + 4, exact, exact, dtype)
+
+
+def square(w: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Bound on |w_hat^2 - w^2| given |w_hat - w| <= e."""
+    return 2.0 * np.abs(w) * e + e * e
+
+
+def rmsprop(param: np.ndarray, grad: np.ndarray, second: np.ndarray, s: np.ndarray,
+            N: float, lr: float, eps: float, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds on (param', s') of rmsprop_step (spec: param' paragraph)."""
+    u_s, w = unit_roundoff(dtype), working_dtype(dtype)
+    u_w = unit_roundoff(w)
+    new_s = (1.0 - 1.0 / N) * s + second / N
+    tol_s = _sum_bound(4, new_s, new_s, dtype)
+    step = lr * grad / (np.sqrt(new_s) + eps)
+    new_p = param - step
+    tol_p = np.zeros_like(new_p)
+    for uw, us, eta in ((u_w, u_s, _eta(dtype)), (U64, U64, _eta("float64"))):
+        d_step = gamma(10 + SLACK, uw) * np.abs(step) * (1 + uw + us)
+        tol_p = tol_p + d_step + (uw + us) * (np.abs(new_p) + d_step) + 4 * eta
+    return tol_p, tol_s
