@@ -16,7 +16,7 @@ from sgdcheck.optim.runner import RunRecord, Trajectory, execute
 from sgdcheck.optim.tolerance import UNIT_ROUNDOFF
 
 
-@dataclass
+@dataclass(repr=False)
 class OptimizerCase:
     spec: OptimizerSpec
     device: str
@@ -25,6 +25,9 @@ class OptimizerCase:
     runs: list[RunRecord] = field(default_factory=list)
     measured: dict[str, Any] = field(default_factory=dict)
     _ctx: Any = None
+
+    def __repr__(self) -> str:
+        return f"<optimizer_case {self.id}: {self.spec.ref} kwargs={self.spec.kwargs}>"
 
     @property
     def name(self) -> str:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 import threading
 from typing import Any, Callable
+
+import torch
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -39,3 +43,14 @@ def guarded(fn: Callable[[], Any], what: str, timeout: float = DEFAULT_TIMEOUT) 
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """One intra-op thread: small tensors on a shared 2-core runner thrash otherwise."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)

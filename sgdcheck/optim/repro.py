@@ -13,7 +13,8 @@ def _arr(a: np.ndarray | None, dtype: str, device: str) -> str:
     if a is None:
         return "None"
     body = repr(a.tolist()) if a.ndim else repr(float(a))
-    return f"torch.tensor({body}, dtype=torch.{dtype}, device={device!r})"
+    shape = f".reshape({a.shape!r})" if a.size == 0 else ""
+    return f"torch.tensor({body}, dtype=torch.{dtype}, device={device!r}){shape}"
 
 
 def _kw(d: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sgdcheck.optim.guard import DEFAULT_TIMEOUT, OptimizerFailure, guarded
+from sgdcheck.optim.guard import DEFAULT_TIMEOUT, OptimizerFailure, guarded, single_thread
 from sgdcheck.optim.problem import Problem
 from sgdcheck.optim.registry import OptimizerSpec
 
@@ -80,6 +80,11 @@ def _tensors_of(opt: torch.optim.Optimizer, rec: RunRecord) -> list[torch.Tensor
 
 
 def execute(rec: RunRecord, timeout: float = DEFAULT_TIMEOUT) -> Trajectory:
+    with single_thread():
+        return _execute(rec, timeout)
+
+
+def _execute(rec: RunRecord, timeout: float) -> Trajectory:
     dt, dev, name = DTYPES[rec.dtype], rec.device, rec.spec.name
     ps = [torch.nn.Parameter(torch.tensor(a, dtype=dt, device=dev)) for a in rec.problem.init]
     opt = _build(rec, ps)

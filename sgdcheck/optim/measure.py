@@ -1,0 +1,106 @@
+"""Convention measurements under constant and sign-flipping gradients (spec section 4)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from sgdcheck.optim.case import OptimizerCase
+from sgdcheck.optim.ema import CANDIDATES
+from sgdcheck.optim.problem import constant_problem, stream_problem
+from sgdcheck.optim.runner import Trajectory
+
+# A fixed gradient with both signs and magnitudes 1e-2 .. 1e2 (float32-exact).
+C_FIXED = np.array([1.0, -0.5, 3.0, -0.0625, 0.015625, -64.0])
+REL_TOL = 1e-3  # conventions: eps effects (eps/|c| <= 1e-6) and rounding fit well inside
+
+
+def steps(traj: Trajectory) -> np.ndarray:
+    """Updates as an array (T, n) for a single-parameter run."""
+    return np.stack([traj.step(t)[0].ravel() for t in range(1, len(traj.params))])
+
+
+def lr_of(case: OptimizerCase, kw: dict[str, Any]) -> float:
+    return float(kw["lr"]) if "lr" in kw else _default_lr(case)
+
+
+def _default_lr(case: OptimizerCase) -> float:
+    import inspect
+    p = inspect.signature(case.spec.cls.__init__).parameters.get("lr")
+    return float(p.default) if p is not None and p.default is not p.empty else 1.0
+
+
+def classify_first_step(delta: np.ndarray, c: np.ndarray, lr: float) -> tuple[str, float]:
+    """('lr*g' | 'lr*sign(g)' | 'other', median of -delta/(lr*c))."""
+    r = -delta / (lr * c)
+    med = float(np.median(r))
+    if np.all(np.abs(r - 1) <= REL_TOL):
+        return "lr*g", med
+    if np.all(np.abs(-delta / (lr * np.sign(c)) - 1) <= REL_TOL):
+        return "lr*sign(g)", med
+    return "other", med
+
+
+def constant_run(case: OptimizerCase, steps_: int = 1500) -> tuple[Trajectory, float]:
+    kw = case.measure_kwargs()
+    c = np.broadcast_to(C_FIXED, (2, 6)) if case.spec.ndims == (2,) else C_FIXED
+    return case.run(constant_problem(c, steps_), kw, label="constant gradient"), lr_of(case, kw)
+
+
+def constant_summary(case: OptimizerCase, traj: Trajectory, lr: float) -> dict[str, Any]:
+    d = -steps(traj) / lr  # (T, n)
+    c = np.resize(C_FIXED, d.shape[1])
+    last = d[-1]
+    flat = float(np.max(np.abs(d / np.where(last == 0, 1, last) - 1)))
+    return {"first_over_last": float(np.median(d[0] / last)) if np.all(last) else math.inf,
+            "asymptote_over_lr_c": float(np.median(last / c)),
+            "asymptote_over_lr": float(np.median(np.abs(last))),
+            "max_dev_from_last": flat,
+            "asymptote_spread": float(np.max(np.abs(np.abs(last) / np.median(np.abs(last)) - 1)))
+            if np.median(np.abs(last)) else 0.0}
+
+
+def _fit(name: str, e: np.ndarray, s: np.ndarray) -> tuple[float, float]:
+    """Golden-section fit of N in [1, 1e4] (log scale): (N, max abs residual)."""
+    f = CANDIDATES[name]
+
+    def res(logn: float) -> float:
+        return float(np.max(np.abs(e - f(s, math.exp(logn)))))
+
+    lo, hi, g = 0.0, math.log(1e4), (math.sqrt(5) - 1) / 2
+    for _ in range(60):
+        a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+        lo, hi = (lo, b) if res(a) < res(b) else (a, hi)
+    return math.exp((lo + hi) / 2), res((lo + hi) / 2)
+
+
+def identify_momentum(case: OptimizerCase, T: int = 200, seed: int = 0) -> dict[str, Any]:
+    """EMA convention of the step, from a +-1 gradient stream (|g| fixed, so any
+    bias-corrected second moment is exactly 1)."""
+    kw = case.measure_kwargs()
+    lr = lr_of(case, kw)
+    s = np.random.default_rng(seed).choice([-1.0, 1.0], size=(T, 1))
+    shape = (T, 1, 1) if case.spec.ndims == (2,) else (T, 1)
+    e = -steps(case.run(stream_problem(s.reshape(shape)), kw, label="sign stream")) / lr
+    d = -steps(case.run(stream_problem(np.ones(shape)), kw, label="constant +1")) / lr
+    scale = float(np.max(np.abs(e))) or 1.0
+    if np.max(np.abs(e - s * np.abs(d))) <= REL_TOL * scale:
+        return {"momentum": "none", "N": 1.0, "residual": 0.0}
+    fits = {name: _fit(name, e, s) for name in CANDIDATES}
+    best = min(fits, key=lambda k: fits[k][1])
+    N, r = fits[best]
+    if r > REL_TOL * scale:
+        return {"momentum": "unidentified", "N": None, "residual": r / scale}
+    return {"momentum": best, "N": N, "residual": r / scale}
+
+
+def spike_ratio(case: OptimizerCase, T: int = 1500, spike: float = 1e3) -> float:
+    """|last step| after 5 spike steps of size spike*c, over |last step| without the spike."""
+    kw = case.measure_kwargs()
+    c = np.ones((1, 2)) if case.spec.ndims == (2,) else np.ones(2)
+    xs = np.stack([c * spike] * 5 + [c] * T)
+    a = steps(case.run(stream_problem(xs), kw, label="spike then constant"))[-1]
+    b = steps(case.run(stream_problem(np.stack([c] * (T + 5))), kw, label="constant"))[-1]
+    return float(np.max(np.abs(a)) / max(float(np.max(np.abs(b))), 1e-300))

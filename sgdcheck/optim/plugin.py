@@ -1,0 +1,145 @@
+"""pytest plugin: ``--optimizer`` selection and the ``optimizer_case`` parametrization."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+import torch
+
+from sgdcheck.optim.case import OptimizerCase
+from sgdcheck.optim.guard import DEFAULT_TIMEOUT
+from sgdcheck.optim.loading import OptimizerUsageError
+from sgdcheck.optim.registry import EXCEPTIONS
+from sgdcheck.optim.selection import select
+
+DEVICES = ("cpu", "cuda", "mps")
+DTYPES = ("float64", "float32")
+_KEY = "sgdcheck_measured"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("sgdcheck-optim", "sgdcheck: fuzz torch optimizers")
+    g.addoption("--optimizer", action="append", default=[], metavar="REF",
+                help="optimizer class: torch.optim.Adam or pkg.module:Class (repeatable; "
+                     "env SGDCHECK_OPTIMIZER, comma-separated). Default: every bundled one.")
+    g.addoption("--optimizer-kwargs", action="append", default=[], metavar="JSON",
+                help='constructor kwargs, e.g. \'{"lr": 1e-3, "betas": [0.9, 0.99]}\' '
+                     "(once for all, or once per --optimizer)")
+    g.addoption("--optimizer-claims", action="append", default=[], metavar="CLAIMS",
+                help='claims to check, JSON or shorthand: \'{"momentum": "sum"}\' or '
+                     "'elementwise,bias_correction,batch_size_rule=sqrt' (spec/optimizers.md)")
+    g.addoption("--optimizer-timeout", type=float, default=DEFAULT_TIMEOUT,
+                help="seconds one optimizer call may take before it counts as a hang")
+    g.addoption("--optimizer-results", default=None, metavar="PATH",
+                help="write per-test outcomes and measurements as JSON lines")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "optimizer_dtypes(*names): dtypes to run a property at")
+    config.addinivalue_line("markers", "optimizer_devices(*names): devices to run a property on")
+    try:
+        config._sgdcheck_optimizers = select(  # type: ignore[attr-defined]
+            config.getoption("--optimizer"), config.getoption("--optimizer-kwargs"),
+            config.getoption("--optimizer-claims"))
+    except OptimizerUsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config._sgdcheck_measured = {}  # type: ignore[attr-defined]
+
+
+def _device_skip(device: str) -> str | None:
+    if device == "cuda" and not torch.cuda.is_available():
+        return "cuda not available"
+    if device == "mps" and not (hasattr(torch.backends, "mps")
+                                and torch.backends.mps.is_available()):
+        return "mps not available"
+    return None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "optimizer_case" not in metafunc.fixturenames:
+        return
+    config = metafunc.config
+    dt_mark = metafunc.definition.get_closest_marker("optimizer_dtypes")
+    dev_mark = metafunc.definition.get_closest_marker("optimizer_devices")
+    dtypes = dt_mark.args if dt_mark else DTYPES
+    devices = dev_mark.args if dev_mark else DEVICES
+    timeout = config.getoption("--optimizer-timeout")
+    params = []
+    for spec in config._sgdcheck_optimizers:  # type: ignore[attr-defined]
+        for device in devices:
+            for dtype in dtypes:
+                case = OptimizerCase(spec, device, dtype, timeout)
+                marks = []
+                skip = _device_skip(device)
+                if skip:
+                    marks.append(pytest.mark.skip(reason=skip))
+                reason = spec.xfail.get(metafunc.function.__name__)
+                if reason:
+                    marks.append(pytest.mark.xfail(reason=f"finding: {reason}", strict=False))
+                params.append(pytest.param(case, id=case.id, marks=marks))
+    metafunc.parametrize("optimizer_case", params)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, Any, Any]:
+    case = pyfuncitem.funcargs.get("optimizer_case")
+    if not isinstance(case, OptimizerCase):
+        return (yield)
+    try:
+        return (yield)
+    except Exception as exc:
+        script = case.repro_script(str(exc))
+        exc.add_note(f"[sgdcheck] optimizer {case.spec.ref} ({case.id}), "
+                     f"kwargs {case.spec.kwargs}, claims {case.claims}")
+        if script:
+            exc.add_note(script)
+        raise
+    finally:
+        if case.measured:
+            pyfuncitem.user_properties.append((_KEY, json.dumps(case.measured, default=str)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call" and not (report.when == "setup" and report.outcome == "skipped"):
+        return
+    config = _CONFIG.get("config")
+    if config is None:
+        return
+    measured = {}
+    for key, val in report.user_properties:
+        if key == _KEY:
+            measured = json.loads(val)
+    if measured:
+        opt = report.nodeid.rsplit("[", 1)[-1].rstrip("]")
+        config._sgdcheck_measured.setdefault(opt, {}).update(measured)
+    path = config.getoption("--optimizer-results")
+    if path:
+        text = report.longreprtext if report.failed else ""
+        outcome = "xfailed" if hasattr(report, "wasxfail") and report.skipped else report.outcome
+        with open(path, "a") as fh:
+            fh.write(json.dumps({"nodeid": report.nodeid, "outcome": outcome,
+                                 "measured": measured, "longrepr": text,
+                                 "xfail": getattr(report, "wasxfail", "")}) + "\n")
+
+
+_CONFIG: dict[str, pytest.Config] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG["config"] = session.config
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    measured = getattr(config, "_sgdcheck_measured", {})
+    if not measured:
+        return
+    tr = terminalreporter
+    tr.section("sgdcheck: measured optimizer conventions")
+    for opt in sorted(measured):
+        items = ", ".join(f"{k}={v}" for k, v in sorted(measured[opt].items()))
+        tr.write_line(f"{opt}: {items}")
+    tr.write_line("(not run: " + "; ".join(f"{k}: {v}" for k, v in EXCEPTIONS.items()) + ")")
