@@ -65,10 +65,16 @@ def per_example(x: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def grad2(x: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
-    """Bound on grad2 = (gy^2)^T (x^2) / B: k = B + 4, all terms >= 0."""
+    """Bound on grad2 = (gy^2)^T (x^2) / B: k = B + 4, all terms >= 0.
+
+    The squares are intermediates, so an underflow in one (absolute error eta)
+    is multiplied by the other square: (k + c) eta (1 + mean gy^2 + mean x^2).
+    """
     B = x.shape[0]
     exact = (gy * gy).T @ (x * x) / B
-    return _sum_bound(B + 4, exact, exact, dtype)
+    amplified = 1.0 + (gy * gy).mean(axis=0)[:, None] + (x * x).mean(axis=0)[None, :]
+    under = (B + 4 + SLACK) * (_eta(working_dtype(dtype)) + _eta("float64")) * amplified
+    return _sum_bound(B + 4, exact, exact, dtype) + under
 
 
 def square(w: np.ndarray, e: np.ndarray) -> np.ndarray:

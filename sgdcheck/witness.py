@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import find, settings
+from hypothesis import Phase, find, settings
 from hypothesis import strategies as st
 
 Batch = tuple[np.ndarray, np.ndarray]
@@ -124,7 +124,8 @@ def find_counterexample(f: Callable[[np.ndarray], np.ndarray], *,
     is tried together with its Theorem 1 witness (same W_grad, different
     grad2), so for any deterministic f one of the pair is a counterexample,
     whenever ``tol`` (a margin from the batch, default 0) is below the gap.
-    The result is shrunk by hypothesis.  Raises ``hypothesis.errors.NoSuchExample``
+    The result is simplified greedily (fewer rows and columns, entries nearer
+    0) while it stays a counterexample.  Raises ``hypothesis.errors.NoSuchExample``
     if none is found.
     """
 
@@ -139,7 +140,40 @@ def find_counterexample(f: Callable[[np.ndarray], np.ndarray], *,
         return any(_differs(f, x, gy, tol) for x, gy in pair(b))
 
     found = find(integer_batches(max_B, max_side, bound, min_B=2), bad,
-                 settings=settings(max_examples=max_examples, database=None, deadline=None))
-    x, gy = next(c for c in pair(found) if _differs(f, c[0], c[1], tol))
+                 settings=settings(max_examples=max_examples, database=None, deadline=None,
+                                   phases=[Phase.generate]))
+    x, gy = next(c for c in pair(_simplify(found, bad)) if _differs(f, c[0], c[1], tol))
     W = w_grad(x, gy)
     return Counterexample(x, gy, W, grad2(x, gy), np.asarray(f(W), dtype=np.float64))
+
+
+def _smaller(b: Batch) -> list[Batch]:
+    """Candidate simplifications of a batch: fewer rows or columns, entries nearer 0."""
+    x, gy = b
+    out: list[Batch] = []
+    if x.shape[0] > 2:
+        out += [(np.delete(x, r, 0), np.delete(gy, r, 0)) for r in range(x.shape[0])]
+    if x.shape[1] > 1:
+        out += [(np.delete(x, c, 1), gy) for c in range(x.shape[1])]
+    if gy.shape[1] > 1:
+        out += [(x, np.delete(gy, c, 1)) for c in range(gy.shape[1])]
+    for a, which in ((x, 0), (gy, 1)):
+        for idx in zip(*np.nonzero(a)):
+            for v in (0.0, a[idx] - np.sign(a[idx])):
+                c = a.copy()
+                c[idx] = v
+                out.append((c, gy) if which == 0 else (x, c))
+    return out
+
+
+def _simplify(b: Batch, bad: Callable[[Batch], bool], budget: int = 2000) -> Batch:
+    """Greedy shrinking (hypothesis's own shrinker is slow here): keep any smaller bad batch."""
+    improved = True
+    while improved and budget > 0:
+        improved = False
+        for c in _smaller(b):
+            budget -= 1
+            if bad(c):
+                b, improved = c, True
+                break
+    return b
