@@ -26,6 +26,9 @@ class OptimizerCase:
     measured: dict[str, Any] = field(default_factory=dict)
     _ctx: Any = None
 
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))
+
     def __repr__(self) -> str:
         return f"<optimizer_case {self.id}: {self.spec.ref} kwargs={self.spec.kwargs}>"
 

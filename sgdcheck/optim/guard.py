@@ -1,11 +1,11 @@
-"""Run one optimizer call so that raising, hanging or garbage become clear failures."""
+"""Run optimizer calls so that raising, hanging or garbage become clear failures."""
 
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-import threading
 from typing import Any, Callable
 
 import torch
@@ -21,15 +21,34 @@ class _Timeout(BaseException):
     pass
 
 
-def guarded(fn: Callable[[], Any], what: str, timeout: float = DEFAULT_TIMEOUT) -> Any:
-    """Call ``fn``; exceptions and hangs past ``timeout`` s become ``OptimizerFailure``."""
-    use_alarm = (timeout > 0 and hasattr(signal, "setitimer")
-                 and threading.current_thread() is threading.main_thread())
-    if use_alarm:
-        def _alarm(signum: int, frame: Any) -> None:
-            raise _Timeout
+def _alarm(signum: int, frame: Any) -> None:
+    raise _Timeout
 
-        old = signal.signal(signal.SIGALRM, _alarm)
+
+@contextmanager
+def watchdog() -> Iterator[bool]:
+    """Install the SIGALRM handler once (main thread only); yields whether it is active."""
+    if not (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()):
+        yield False
+        return
+    old = signal.signal(signal.SIGALRM, _alarm)
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def guarded(fn: Callable[[], Any], what: str, timeout: float = DEFAULT_TIMEOUT,
+            armed: bool | None = None) -> Any:
+    """Call ``fn``; exceptions and hangs past ``timeout`` s become ``OptimizerFailure``.
+
+    ``armed``: a surrounding ``watchdog()`` is active (None: install one for this call).
+    """
+    if armed is None:
+        with watchdog() as on:
+            return guarded(fn, what, timeout, on)
+    if armed and timeout > 0:
         signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         return fn()
@@ -40,9 +59,8 @@ def guarded(fn: Callable[[], Any], what: str, timeout: float = DEFAULT_TIMEOUT) 
     except Exception as exc:  # noqa: BLE001 - any plug-in error is a test failure
         raise OptimizerFailure(f"{what} raised {type(exc).__name__}: {exc}") from exc
     finally:
-        if use_alarm:
+        if armed and timeout > 0:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
 
 
 @contextmanager

@@ -43,7 +43,7 @@ def classify_first_step(delta: np.ndarray, c: np.ndarray, lr: float) -> tuple[st
     return "other", med
 
 
-def constant_run(case: OptimizerCase, steps_: int = 1500) -> tuple[Trajectory, float]:
+def constant_run(case: OptimizerCase, steps_: int = 1000) -> tuple[Trajectory, float]:
     kw = case.measure_kwargs()
     c = np.broadcast_to(C_FIXED, (2, 6)) if case.spec.ndims == (2,) else C_FIXED
     return case.run(constant_problem(c, steps_), kw, label="constant gradient"), lr_of(case, kw)
@@ -96,7 +96,7 @@ def identify_momentum(case: OptimizerCase, T: int = 200, seed: int = 0) -> dict[
     return {"momentum": best, "N": N, "residual": r / scale}
 
 
-def spike_ratio(case: OptimizerCase, T: int = 1500, spike: float = 1e3) -> float:
+def spike_ratio(case: OptimizerCase, T: int = 1000, spike: float = 1e3) -> float:
     """|last step| after 5 spike steps of size spike*c, over |last step| without the spike."""
     kw = case.measure_kwargs()
     c = np.ones((1, 2)) if case.spec.ndims == (2,) else np.ones(2)
@@ -104,3 +104,44 @@ def spike_ratio(case: OptimizerCase, T: int = 1500, spike: float = 1e3) -> float
     a = steps(case.run(stream_problem(xs), kw, label="spike then constant"))[-1]
     b = steps(case.run(stream_problem(np.stack([c] * (T + 5))), kw, label="constant"))[-1]
     return float(np.max(np.abs(a)) / max(float(np.max(np.abs(b))), 1e-300))
+
+
+SCALE_TOL = 1e-2  # eps-regularisation allowance for "scale-invariant" (spec section 4)
+
+
+def scale_deviation(case: OptimizerCase, prob: Any, kw: dict[str, Any], k: float) -> float:
+    """max |p(k g) - p(g)| over the longest cumulative path length of p(g)."""
+    a = case.run(prob, kw, label="g")
+    b = case.run(prob.map_grads(lambda g: g * k), kw, label=f"{k:g} * g")
+    num = max((float(np.max(np.abs(x - y))) for ra, rb in zip(a.params, b.params)
+               for x, y in zip(ra, rb) if x.size), default=0.0)
+    path = [np.zeros_like(p) for p in a.params[0]]
+    for t in range(1, len(a.params)):
+        path = [s + np.abs(d) for s, d in zip(path, a.step(t))]
+    den = max((float(np.max(p)) for p in path if p.size), default=0.0)
+    return num / den if den else (0.0 if num == 0 else math.inf)
+
+
+def fixed_stream(case: OptimizerCase, T: int = 6, n: int = 4, seed: int = 1) -> Any:
+    rng = np.random.default_rng(seed)
+    xs = rng.choice([-1.0, 1.0], (T, n)) * 2.0 ** rng.integers(-6, 7, (T, n))
+    return stream_problem(xs.reshape((T, 1, n)) if case.spec.ndims == (2,) else xs)
+
+
+def is_elementwise(case: OptimizerCase) -> bool:
+    """Deterministic split + permute check on a fixed stream (for unclaimed optimizers)."""
+    from sgdcheck.optim.problem import Problem
+    from sgdcheck.optim.runner import Trajectory
+    from sgdcheck.optim.tolerance import trajectory_bound, worst_violation
+    if 1 not in case.spec.ndims:
+        return False
+    kw = case.measure_kwargs()
+    prob = fixed_stream(case, n=6)
+    base = case.run(prob, kw, label="one tensor")
+    perm = np.array([3, 0, 5, 1, 4, 2])
+    split = Problem([prob.init[0][perm][:2], prob.init[0][perm][2:]],
+                    [[g[0][perm][:2], g[0][perm][2:]] for g in prob.grads], [[0], [1]])
+    other = case.run(split, kw, label="permuted, split over two groups")
+    back = [[np.concatenate(p)[np.argsort(perm)]] for p in other.params]
+    return worst_violation(base, Trajectory(back, [], {}, []),
+                           trajectory_bound(base, 2 * case.u)) is None

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sgdcheck.optim.guard import guarded, single_thread
+from sgdcheck.optim.guard import guarded, single_thread, watchdog
 from sgdcheck.optim.registry import OptimizerSpec
 
 KAPPA = 4.0  # the lr ratio and the batch-size ratio of the design
@@ -74,12 +74,12 @@ def _default(spec: OptimizerSpec, name: str) -> Any:
 def window_losses(spec: OptimizerSpec, kw: dict[str, Any], B: float, *, n: int, burn: int,
                   window: int, seed: int, timeout: float) -> np.ndarray:
     """Per-coordinate mean of theta_i^2 / 2 over the window (float64 numpy)."""
-    with single_thread():
-        return _window_losses(spec, kw, B, n=n, burn=burn, window=window, seed=seed,
+    with single_thread(), watchdog() as armed:
+        return _window_losses(armed, spec, kw, B, n=n, burn=burn, window=window, seed=seed,
                               timeout=timeout)
 
 
-def _window_losses(spec: OptimizerSpec, kw: dict[str, Any], B: float, *, n: int, burn: int,
+def _window_losses(armed: bool, spec: OptimizerSpec, kw: dict[str, Any], B: float, *, n: int, burn: int,
                    window: int, seed: int, timeout: float) -> np.ndarray:
     gen = torch.Generator().manual_seed(seed)
     theta = torch.nn.Parameter(torch.zeros(n))
@@ -89,7 +89,8 @@ def _window_losses(spec: OptimizerSpec, kw: dict[str, Any], B: float, *, n: int,
     for t in range(burn + window):
         with torch.no_grad():
             theta.grad = theta.detach() + sd * torch.randn(n, generator=gen)
-        guarded(opt.step, f"{spec.name}.step() at NQM step {t + 1} (B={B:g})", timeout)
+        guarded(opt.step, f"{spec.name}.step() at NQM step {t + 1} (B={B:g})", timeout,
+                armed)
         if t >= burn:
             acc += theta.detach().double() ** 2
     x = (acc / (2 * window)).numpy()

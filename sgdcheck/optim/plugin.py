@@ -76,7 +76,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 skip = _device_skip(device)
                 if skip:
                     marks.append(pytest.mark.skip(reason=skip))
-                reason = spec.xfail.get(metafunc.function.__name__)
+                fn = metafunc.function.__name__
+                reason = spec.xfail.get(f"{fn}[{dtype}]") or spec.xfail.get(fn)
                 if reason:
                     marks.append(pytest.mark.xfail(reason=f"finding: {reason}", strict=False))
                 params.append(pytest.param(case, id=case.id, marks=marks))

@@ -44,6 +44,8 @@ def _run_fn(i: int, rec: RunRecord) -> list[str]:
                       "            ps = [torch.nn.Parameter(p.detach().clone()) for p in ps]",
                       f"            opt = Opt([{groups}], {_kw(rec.kwargs)})",
                       "            opt.load_state_dict(sd)"]
+        elif ev == "reload":
+            lines += ["            opt.load_state_dict(copy.deepcopy(opt.state_dict()))"]
         else:
             lines += ["            opt = copy.deepcopy(opt)",
                       "            ps = [p for g in opt.param_groups for p in g['params']]"]

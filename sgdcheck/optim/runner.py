@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from sgdcheck.optim.guard import DEFAULT_TIMEOUT, OptimizerFailure, guarded, single_thread
+from sgdcheck.optim.guard import (
+    DEFAULT_TIMEOUT,
+    OptimizerFailure,
+    guarded,
+    single_thread,
+    watchdog,
+)
 from sgdcheck.optim.problem import Problem
 from sgdcheck.optim.registry import OptimizerSpec
 
@@ -29,6 +35,9 @@ class RunRecord:
     label: str
     events: dict[int, str] = field(default_factory=dict)
     closure: bool = False
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(f"<run {self.label!r} of {self.spec.name}>")
 
 
 @dataclass
@@ -80,12 +89,19 @@ def _tensors_of(opt: torch.optim.Optimizer, rec: RunRecord) -> list[torch.Tensor
 
 
 def execute(rec: RunRecord, timeout: float = DEFAULT_TIMEOUT) -> Trajectory:
-    with single_thread():
-        return _execute(rec, timeout)
+    with single_thread(), watchdog() as armed:
+        return _execute(rec, timeout, armed)
 
 
-def _execute(rec: RunRecord, timeout: float) -> Trajectory:
+def _execute(rec: RunRecord, timeout: float, armed: bool) -> Trajectory:
     dt, dev, name = DTYPES[rec.dtype], rec.device, rec.spec.name
+    cache: dict[int, torch.Tensor] = {}
+
+    def tensor(g: np.ndarray) -> torch.Tensor:
+        if id(g) not in cache:
+            cache[id(g)] = torch.tensor(g, dtype=dt, device=dev)
+        return cache[id(g)].clone()
+
     ps = [torch.nn.Parameter(torch.tensor(a, dtype=dt, device=dev)) for a in rec.problem.init]
     opt = _build(rec, ps)
     traj = Trajectory([[to_numpy(p) for p in ps]], [], {}, [])
@@ -93,15 +109,18 @@ def _execute(rec: RunRecord, timeout: float) -> Trajectory:
         event = rec.events.get(t)
         where = f"{name}: before step {t} of run '{rec.label}'"
         if event == "roundtrip":
-            sd = copy.deepcopy(guarded(opt.state_dict, f"{where}: state_dict()", timeout))
+            sd = copy.deepcopy(guarded(opt.state_dict, f"{where}: state_dict()", timeout, armed))
             ps = [torch.nn.Parameter(p.detach().clone()) for p in ps]
             opt = _build(rec, ps)
-            guarded(lambda: opt.load_state_dict(sd), f"{where}: load_state_dict()", timeout)
+            guarded(lambda: opt.load_state_dict(sd), f"{where}: load_state_dict()", timeout, armed)
+        elif event == "reload":
+            sd = copy.deepcopy(guarded(opt.state_dict, f"{where}: state_dict()", timeout, armed))
+            guarded(lambda: opt.load_state_dict(sd), f"{where}: load_state_dict()", timeout, armed)
         elif event == "deepcopy":
-            opt = guarded(lambda: copy.deepcopy(opt), f"{where}: copy.deepcopy", timeout)
+            opt = guarded(lambda: copy.deepcopy(opt), f"{where}: copy.deepcopy", timeout, armed)
             ps = _tensors_of(opt, rec)
         for p, g in zip(ps, row):
-            p.grad = None if g is None else torch.tensor(g, dtype=dt, device=dev)
+            p.grad = None if g is None else tensor(g)
         what = f"{name}.step() at step {t} of run '{rec.label}'"
         if rec.closure:
             loss_val = torch.tensor(float(t), dtype=dt, device=dev)
@@ -109,17 +128,17 @@ def _execute(rec: RunRecord, timeout: float) -> Trajectory:
             def closure() -> torch.Tensor:
                 return loss_val
 
-            ret = guarded(lambda: opt.step(closure), what, timeout)
+            ret = guarded(lambda: opt.step(closure), what, timeout, armed)
             if not (isinstance(ret, torch.Tensor) and bool((ret == loss_val).all())):
                 raise OptimizerFailure(f"{what}: step(closure) returned {ret!r}, "
                                        f"expected the closure's loss {loss_val!r}")
             traj.losses.append(ret)
         else:
-            guarded(opt.step, what, timeout)
+            guarded(opt.step, what, timeout, armed)
         _check_params(opt, rec, ps, what)
         traj.params.append([to_numpy(p) for p in ps])
         traj.grads_after.append([None if p.grad is None else to_numpy(p.grad) for p in ps])
-    traj.state = guarded(lambda: snapshot_state(opt), f"{name}: state_dict()", timeout)
+    traj.state = guarded(lambda: snapshot_state(opt), f"{name}: state_dict()", timeout, armed)
     return traj
 
 

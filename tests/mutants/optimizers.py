@@ -1,0 +1,176 @@
+"""Mutant optimizers (issue 5): each must fail the properties listed in KILLS.
+
+Each is a ``torch.optim.Optimizer`` subclass loaded exactly as a user's optimizer would be:
+``pytest --optimizer tests.mutants.optimizers:<Name>``. ``ReferenceAdam`` is the same
+hand-written Adam without a mutation (the control: it must pass what the mutants fail).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+
+Bias = Callable[[float, float], float]
+
+
+def _correct_bias(beta: float, t: float) -> float:
+    return 1 - beta ** t
+
+
+def adam_step(opt: torch.optim.Adam, closure: Callable[[], Any] | None, *,
+              bias: Bias = _correct_bias, step_dtype: torch.dtype = torch.float32,
+              store_max: bool = True, foreach_skips_empty: bool = False) -> Any:
+    """Adam/AdamW-style update written out per tensor; the keywords inject the mutations."""
+    loss = None
+    if closure is not None:
+        with torch.enable_grad():
+            loss = closure()
+    with torch.no_grad():
+        for group in opt.param_groups:
+            b1, b2 = group["betas"]
+            fast = bool(group.get("foreach") or group.get("fused"))
+            params = [p for p in group["params"] if p.grad is not None]
+            if fast and foreach_skips_empty:
+                params = [p for p in params if p.numel() > 0]  # "nothing to do" shortcut
+            for p in params:
+                g = -p.grad if group["maximize"] else p.grad
+                state = opt.state[p]
+                if "exp_avg" not in state:
+                    state["exp_avg"] = torch.zeros_like(p)
+                    state["exp_avg_sq"] = torch.zeros_like(p)
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = torch.zeros_like(p)
+                if "step" not in state:
+                    state["step"] = torch.tensor(0.0, dtype=step_dtype)
+                state["step"] += 1
+                t = float(state["step"])
+                if group["weight_decay"]:
+                    g = g.add(p, alpha=group["weight_decay"])
+                m, v = state["exp_avg"], state["exp_avg_sq"]
+                m.lerp_(g, 1 - b1)
+                v.mul_(b2).addcmul_(g, g, value=1 - b2)
+                if group["amsgrad"]:
+                    vmax = torch.maximum(state["max_exp_avg_sq"], v)
+                    if store_max:
+                        state["max_exp_avg_sq"].copy_(vmax)
+                else:
+                    vmax = v
+                denom = (vmax / bias(b2, t)).sqrt_().add_(group["eps"])
+                p.addcdiv_(m, denom, value=-group["lr"] / bias(b1, t))
+    return loss
+
+
+class ReferenceAdam(torch.optim.Adam):
+    """Control: the hand-written Adam with no mutation."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure)
+
+
+class AdamBiasOffByOne(torch.optim.Adam):
+    """Bias correction 1 - beta^(t+1)."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure, bias=lambda b, t: 1 - b ** (t + 1))
+
+
+class AdamBiasPower(torch.optim.Adam):
+    """Bias correction divides by beta^t instead of 1 - beta^t."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure, bias=lambda b, t: b ** t if b else 1.0)
+
+
+class AdamBf16Step(torch.optim.Adam):
+    """Step counter kept in bfloat16: 256 + 1 rounds back to 256."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure, step_dtype=torch.bfloat16)
+
+
+class AdamForeachSkipsEmpty(torch.optim.Adam):
+    """The foreach/fused path drops zero-size tensors before initialising state."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure, foreach_skips_empty=True)
+
+
+class AdamStateDropsStep(torch.optim.Adam):
+    """state_dict() leaves out the step counter, so a reload restarts bias correction."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure)
+
+    def state_dict(self) -> dict[str, Any]:
+        sd = super().state_dict()
+        sd["state"] = {k: {n: v for n, v in s.items() if n != "step"}
+                       for k, s in sd["state"].items()}
+        return sd
+
+
+class AMSGradForgetsMax(torch.optim.Adam):
+    """AMSGrad whose running maximum is computed but never stored."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure, store_max=False)
+
+
+class SGDDampenedFirstStep(torch.optim.SGD):
+    """Momentum buffer initialised to (1 - dampening) g instead of g."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        with torch.no_grad():
+            for group in self.param_groups:
+                mu, damp = group["momentum"], group["dampening"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    g = -p.grad if group["maximize"] else p.grad
+                    if group["weight_decay"]:
+                        g = g.add(p, alpha=group["weight_decay"])
+                    if mu:
+                        st = self.state[p]
+                        if st.get("momentum_buffer") is None:
+                            st["momentum_buffer"] = (1 - damp) * g.clone()
+                        else:
+                            st["momentum_buffer"].mul_(mu).add_(g, alpha=1 - damp)
+                        buf = st["momentum_buffer"]
+                        g = g.add(buf, alpha=mu) if group["nesterov"] else buf
+                    p.add_(g, alpha=-group["lr"])
+        return loss
+
+
+class SGDClipsGradInPlace(torch.optim.SGD):
+    """Clips each gradient to norm 1 in place (the caller's .grad changes)."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        with torch.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None and p.grad.numel():
+                        p.grad.div_(p.grad.norm().clamp(min=1.0))
+        return super().step(closure)
+
+
+ADAM_CLAIMS = {"elementwise": True, "bias_correction": True, "first_step": "lr*sign(g)",
+               "sign_like": True, "scale_invariant": True, "momentum": "debiased_mean"}
+
+# name -> (kwargs, claims, properties it must fail)
+KILLS: dict[str, tuple[dict[str, Any], dict[str, Any], tuple[str, ...]]] = {
+    "AdamBiasOffByOne": ({}, ADAM_CLAIMS, ("test_bias_correction", "test_first_step")),
+    "AdamBiasPower": ({}, ADAM_CLAIMS, ("test_bias_correction", "test_first_step")),
+    "AdamBf16Step": ({}, ADAM_CLAIMS, ("test_bias_correction",)),
+    "AdamForeachSkipsEmpty": ({}, ADAM_CLAIMS, ("test_impl_paths_agree",)),
+    "SGDDampenedFirstStep": ({"lr": 1e-2, "momentum": 0.9, "dampening": 0.5},
+                             {"first_step": "lr*g"}, ("test_first_step",)),
+    "AdamStateDropsStep": ({}, ADAM_CLAIMS, ("test_state_dict_roundtrip_into_fresh_instance",
+                                             "test_state_dict_reload_into_same_instance")),
+    "AMSGradForgetsMax": ({"amsgrad": True, "betas": [0.9, 0.99]},
+                          {**ADAM_CLAIMS, "max_normalizer": True}, ("test_max_normalizer",)),
+    "SGDClipsGradInPlace": ({}, {}, ("test_step_does_not_modify_grads",)),
+}
