@@ -32,15 +32,15 @@ def _default_lr(case: OptimizerCase) -> float:
     return float(p.default) if p is not None and p.default is not p.empty else 1.0
 
 
-def classify_first_step(delta: np.ndarray, c: np.ndarray, lr: float) -> tuple[str, float]:
-    """('lr*g' | 'lr*sign(g)' | 'other', median of -delta/(lr*c))."""
+def classify_first_step(delta: np.ndarray, c: np.ndarray, lr: float
+                        ) -> tuple[list[str], float]:
+    """(the kinds among 'lr*g', 'lr*sign(g)' that fit, median of -delta/(lr*c)).
+
+    Both fit when every |c| = 1; neither fits: 'other'."""
     r = -delta / (lr * c)
-    med = float(np.median(r))
-    if np.all(np.abs(r - 1) <= REL_TOL):
-        return "lr*g", med
-    if np.all(np.abs(-delta / (lr * np.sign(c)) - 1) <= REL_TOL):
-        return "lr*sign(g)", med
-    return "other", med
+    kinds = [k for k, ok in (("lr*g", np.all(np.abs(r - 1) <= REL_TOL)),
+                             ("lr*sign(g)", np.all(np.abs(r * np.abs(c) - 1) <= REL_TOL))) if ok]
+    return kinds or ["other"], float(np.median(r))
 
 
 def constant_run(case: OptimizerCase, steps_: int = 1000) -> tuple[Trajectory, float]:

@@ -49,6 +49,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config._sgdcheck_measured = {}  # type: ignore[attr-defined]
 
 
+def _csv_opt(config: pytest.Config, name: str) -> list[str]:
+    try:
+        value = config.getoption(name)
+    except ValueError:
+        return []
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
 def _device_skip(device: str) -> str | None:
     if device == "cuda" and not torch.cuda.is_available():
         return "cuda not available"
@@ -66,6 +74,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     dev_mark = metafunc.definition.get_closest_marker("optimizer_devices")
     dtypes = dt_mark.args if dt_mark else DTYPES
     devices = dev_mark.args if dev_mark else DEVICES
+    # honour the harness's --sgd-dtypes / --sgd-devices when sgdcheck.plugin is loaded
+    only_dt, only_dev = _csv_opt(config, "sgd_dtypes"), _csv_opt(config, "sgd_devices")
+    dtypes = tuple(d for d in dtypes if not only_dt or d in only_dt)
+    devices = tuple(d for d in devices if not only_dev or d in only_dev)
     timeout = config.getoption("--optimizer-timeout")
     params = []
     for spec in config._sgdcheck_optimizers:  # type: ignore[attr-defined]

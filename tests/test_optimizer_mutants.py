@@ -1,0 +1,81 @@
+"""Every optimizer mutant fails the properties it must fail; the controls pass them.
+
+All mutants and controls run in one pytest subprocess, loaded through ``--optimizer``
+exactly as a user's optimizer would be (float32, cpu, the selected properties only).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.mutants.optimizers import ADAM_CLAIMS, KILLS
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULE = "tests.mutants.optimizers"
+# Controls: the unmutated hand-written Adam and torch's own optimizers, same configs.
+CONTROLS: dict[str, tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...]]] = {
+    "ReferenceAdam": (f"{MODULE}:ReferenceAdam", {}, ADAM_CLAIMS,
+                      tuple(sorted({t for k, (_, c, ts) in KILLS.items() for t in ts
+                                    if c is ADAM_CLAIMS}))),
+    "Adam": ("torch.optim.Adam", {"amsgrad": True, "betas": [0.9, 0.99]},
+             {**ADAM_CLAIMS, "max_normalizer": True}, KILLS["AMSGradForgetsMax"][2]),
+    "SGD": ("torch.optim.SGD", KILLS["SGDDampenedFirstStep"][0], {"first_step": "lr*g"},
+            KILLS["SGDDampenedFirstStep"][2] + KILLS["SGDClipsGradInPlace"][2]),
+}
+
+
+def _selection() -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    args: list[str] = []
+    expect: dict[str, tuple[str, ...]] = {}
+    runs = [(n, f"{MODULE}:{n}", kw, cl, ts) for n, (kw, cl, ts) in KILLS.items()]
+    runs += [(n, ref, kw, cl, ts) for n, (ref, kw, cl, ts) in CONTROLS.items()]
+    for name, ref, kw, claims, tests in runs:
+        args += ["--optimizer", ref, "--optimizer-kwargs", json.dumps(kw),
+                 "--optimizer-claims", json.dumps(claims)]
+        expect[name] = tests
+    return args, expect
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
+    args, expect = _selection()
+    results = tmp_path_factory.mktemp("optim") / "results.jsonl"
+    pick = " or ".join(f"({n}-cpu-float32 and ({' or '.join(ts)}))" for n, ts in expect.items())
+    cmd = [sys.executable, "-m", "pytest", "-p", "sgdcheck.optim.plugin", "-q",
+           "--hypothesis-profile", "mutants",
+           "-p", "no:cacheprovider", *args, "-k", pick, "--optimizer-results", str(results),
+           *(f"properties/test_optimizer_{m}.py" for m in
+             ("contract", "parity", "state", "conventions"))]
+    env = {**os.environ, "SGDCHECK_OPTIMIZER": ""}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert results.exists(), f"suite did not run:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    out: dict[str, dict[str, str]] = {}
+    for line in results.read_text().splitlines():
+        rec = json.loads(line)
+        test, _, param = rec["nodeid"].rpartition("::")[2].partition("[")
+        out.setdefault(param.split("-")[0], {})[test] = rec["outcome"]
+        if rec["outcome"] == "failed":
+            out[param.split("-")[0]][test + ":repro"] = rec["longrepr"]
+    return out
+
+
+@pytest.mark.parametrize("mutant", sorted(KILLS))
+def test_mutant_is_killed(mutant: str, outcomes: dict[str, dict[str, str]]) -> None:
+    got = outcomes.get(mutant, {})
+    for test in KILLS[mutant][2]:
+        assert got.get(test) == "failed", f"{mutant} survived {test} ({got.get(test)})"
+        assert "standalone repro" in got[f"{test}:repro"], f"{mutant}: {test} has no repro"
+
+
+@pytest.mark.parametrize("control", sorted(CONTROLS))
+def test_control_passes(control: str, outcomes: dict[str, dict[str, str]]) -> None:
+    got = outcomes.get(control, {})
+    for test in CONTROLS[control][3]:
+        assert got.get(test) == "passed", f"control {control} did not pass {test}: {got}"
