@@ -129,7 +129,7 @@ def test_linear_scaling_rule(case, data):
 
 @sgd_property(needs=("gradient_covariance", "batch_covariance"), spec=f"{SPEC}#differential")
 @given(data=st.data())
-def test_matches_reference(case, data):
+def test_batch_covariance_matches_reference(case, data):
     """Every implementation matches the enumerating reference within the derived bound."""
     G = draw_G(data, case)
     n = G.shape[0]

@@ -130,7 +130,7 @@ def test_divergence_at_critical_batch(case, data):
 def test_fixed_eta_inverse_B_scaling(case, data):
     """Under a fixed η, S(Σ^B) = S(Σ¹)/B: from G through the implementation's Σ¹ and Σ^B."""
     G = draw_G(data, case, d_max=4)
-    n, d = G.shape
+    d = G.shape[1]
     B = data.draw(st.integers(1, 32), label="B")
     H = draw_spd(data, case, d)
     h = eig(H)[0]
@@ -168,7 +168,7 @@ def test_stationary_loss_gap(case, data):
 @sgd_property(needs=("sgd_stationary_covariance", "langevin_stationary_covariance"),
               spec=f"{SPEC}#differential")
 @given(data=st.data())
-def test_matches_reference(case, data):
+def test_lyapunov_matches_reference(case, data):
     """Both solves match the reference's Kronecker solves within the derived bounds."""
     H, eta, Q = _draw_problem(data, case)
     want = reference.sgd_stationary_covariance(H, eta, Q)

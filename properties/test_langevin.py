@@ -33,7 +33,7 @@ from sgdcheck.harness import sgd_property
 
 ALPHA = 1e-9
 MC_EXAMPLES = 2
-CHAINS = 40_000
+CHAINS = 20_000
 SEED = 20_231_130
 
 
@@ -63,7 +63,7 @@ def test_basis_noise_recovers_factor(case, data):
 @sgd_property(needs=("langevin_step",), spec=f"{SPEC}#increments-have-mean-minus-g-dt")
 @given(data=st.data())
 def test_increment_mean_is_minus_g_dt(case, data):
-    """E[step − phi] = −g·dt exactly: step(ε) + step(−ε) = 2(phi − g·dt) and step(0) = phi − g·dt."""
+    """E[step − phi] = −g·dt exactly: step(ε) + step(−ε) = 2(phi − g·dt), step(0) = phi − g·dt."""
     d = data.draw(st.integers(1, 4), label="d")
     k = data.draw(st.integers(1, 3), label="chains")
     Q = draw_psd(data, case, d)
@@ -82,7 +82,8 @@ def test_increment_mean_is_minus_g_dt(case, data):
     kick = math.sqrt(dt) * np.sqrt(np.diag(Q))[None, :] * np.linalg.norm(eps, axis=1)[:, None]
     tol = 4 * (case.u + (d + 4) * case.u_work) * (np.abs(phi) + np.abs(g) * dt + 2 * kick)
     tol += 4 * underflow(case.dtype)
-    assert_close((plus + minus) / 2, mean, tol, what="antithetic mean of two steps against phi − g·dt")
+    assert_close((plus + minus) / 2, mean, tol,
+                 what="antithetic mean of two steps against phi − g·dt")
     assert_close(zero, mean, tol, what="step with zero noise against phi − g·dt")
 
 
@@ -155,7 +156,7 @@ def _bias(H: np.ndarray, step: float, S: np.ndarray, dtype: str, u_w: float) -> 
 @settings(max_examples=MC_EXAMPLES)
 @given(data=st.data())
 def test_sgd_chains_match_stationary_covariance(case, data):
-    """40 000 SGD chains after the mixing time are N(0, S): χ² per direction, rate ≤ 1e-9."""
+    """20 000 SGD chains after the mixing time are N(0, S): χ² per direction, rate ≤ 1e-9."""
     H, Q, eta = _mc_problem(data, case)
     S = discrete_oracle(H, eta, Q)
     steps, bias = _bias(H, eta, S, case.dtype, case.u_work)

@@ -35,11 +35,13 @@ __all__ = [
     "simulate_sgd",
 ]
 
-#: Symmetric: max|M − Mᵀ| ≤ TOL_FACTOR·d·u·max|M|; PSD: λ_min ≥ −TOL_FACTOR·d·u·s,
-#: with s = d·max|M| ≥ ‖M‖₂ and u the unit roundoff of the storage dtype; PD (for H):
-#: λ_min > TOL_FACTOR·d·u_w·s with u_w that of the working dtype, since the solves
-#: divide by eigenvalues computed in it (spec/covariance.md#argument-validation).
-TOL_FACTOR = 16
+#: Tolerances (spec/covariance.md#argument-validation), s = d·max|M| ≥ ‖M‖₂, u the unit
+#: roundoff of the storage dtype, u_w that of the working dtype:
+#: symmetric: max|M − Mᵀ| ≤ SYM_FACTOR·d·u·max|M|; PSD: λ_min ≥ −PSD_FACTOR·u·s;
+#: PD (H): λ_min > PD_FACTOR·d·u_w·s, since the solves divide by eigenvalues computed in u_w.
+SYM_FACTOR = 2
+PSD_FACTOR = 4
+PD_FACTOR = 16
 
 
 def work_dtype(t: torch.Tensor) -> torch.dtype:
@@ -78,26 +80,25 @@ def _scale(x: torch.Tensor) -> torch.Tensor:
 def _symmetric(name: str, a: torch.Tensor) -> torch.Tensor:
     """Check symmetry (tolerance above); return sym(a) in the working dtype."""
     x = a.to(work_dtype(a))
-    d = x.shape[-1]
     if x.numel():
-        tol = TOL_FACTOR * d * _u(a.dtype) * _scale(x) / d
+        tol = SYM_FACTOR * _u(a.dtype) * _scale(x)
         bad = (x - x.mT).abs().amax(dim=(-2, -1)) > tol
         if bool(bad.any()):
-            raise ValueError(f"{name} must be symmetric within {TOL_FACTOR}*d*u*max|{name}|")
+            raise ValueError(f"{name} must be symmetric within {SYM_FACTOR}*d*u*max|{name}|")
     return (x + x.mT) / 2
 
 
-def _check_psd(name: str, a: torch.Tensor, x: torch.Tensor) -> None:
-    """PSD within tolerance: Cholesky of x + TOL_FACTOR·d·u·s·I must succeed."""
-    d = x.shape[-1]
+def _check_psd(name: str, a: torch.Tensor, x: torch.Tensor,
+               lam: torch.Tensor | None = None) -> None:
+    """PSD within tolerance: λ_min(x) ≥ −PSD_FACTOR·u·s (eigenvalues in the working dtype)."""
     if x.numel() == 0:
         return
-    shift = TOL_FACTOR * d * _u(a.dtype) * _scale(x)
-    eye = torch.eye(d, dtype=x.dtype, device=x.device)
-    shifted = x + (shift[..., None, None] + torch.finfo(x.dtype).tiny) * eye
-    info = torch.linalg.cholesky_ex(shifted).info
-    if bool((info != 0).any()):
-        raise ValueError(f"{name} must be positive semidefinite")
+    if lam is None:
+        lam = torch.linalg.eigvalsh(x)
+    floor = -PSD_FACTOR * _u(a.dtype) * _scale(x)
+    if bool((lam[..., 0] < floor).any()):
+        raise ValueError(f"{name} must be positive semidefinite (smallest eigenvalue "
+                         f"{float(lam[..., 0].min()):.3g})")
 
 
 def _check_G(G: Any) -> torch.Tensor:
@@ -138,30 +139,27 @@ def batch_covariance(G: torch.Tensor, B: int, replace: bool = True) -> torch.Ten
     return ((cov + cov.mT) / 2).to(G.dtype)
 
 
-def noise_factor(q: torch.Tensor) -> torch.Tensor:
-    """Lower-triangular L with L·Lᵀ = q (symmetric PSD, working dtype, batched).
+def noise_factor(lam: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+    """L = V·diag(√λ₊) from q = V·diag(λ)·Vᵀ, so L·Lᵀ = q (PSD, possibly singular).
 
-    Cholesky where it succeeds; for singular matrices Rᵀ from the QR of the
-    symmetric square root (RᵀR = q), as in the reference.
+    An eigen-root rather than Cholesky: it handles singular q, and a tiny batched
+    Cholesky can be slow on multi-threaded CPU LAPACK. L is not symmetric, so applying
+    Lᵀ instead of L is a detectable bug.
     """
-    L, info = torch.linalg.cholesky_ex(q)
-    bad = info != 0
-    if bool(bad.any()):
-        lam, V = torch.linalg.eigh(q)
-        root = (V * lam.clamp_min(0).sqrt()[..., None, :]) @ V.mT
-        R = torch.linalg.qr(root.mT, mode="r").R
-        sign = torch.where(R.diagonal(dim1=-2, dim2=-1) < 0, -1.0, 1.0).to(R.dtype)
-        alt = (R * sign[..., :, None]).mT
-        L = torch.where(bad[..., None, None], alt, L)
-    return L
+    return V * lam.clamp_min(0).sqrt()[..., None, :]
 
 
-def check_noise_cov(noise_cov: Any, d: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Validate noise_cov (..., d, d); return (sym(noise_cov), L) in the working dtype."""
+def check_noise_cov(noise_cov: Any, d: int, factor: bool = True
+                    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Validate noise_cov (..., d, d); return (sym(noise_cov), L or None), working dtype."""
     Q = _square("noise_cov", noise_cov, d)
     q = _symmetric("noise_cov", Q)
-    _check_psd("noise_cov", Q, q)
-    return q, noise_factor(q)
+    if not factor:
+        _check_psd("noise_cov", Q, q)
+        return q, None
+    lam, V = torch.linalg.eigh(q) if q.numel() else (q.new_zeros(q.shape[:-1]), q)
+    _check_psd("noise_cov", Q, q, lam)
+    return q, noise_factor(lam, V)
 
 
 def _last_dim(name: str, a: Any, d: int) -> torch.Tensor:
@@ -205,7 +203,7 @@ def check_spd(H: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     x = _symmetric("H", Hm)
     h, V = torch.linalg.eigh(x)
     if x.numel():
-        floor = TOL_FACTOR * x.shape[-1] * _u(x.dtype) * _scale(x)
+        floor = PD_FACTOR * x.shape[-1] * _u(x.dtype) * _scale(x)
         if bool((h[..., 0] <= floor).any()):
             raise ValueError("H must be positive definite (smallest eigenvalue too small)")
     return h, V, x
@@ -242,7 +240,7 @@ def sgd_stationary_covariance(H: torch.Tensor, eta: Any,
     S̃_ij = η·Q̃_ij / (h_i + h_j − η·h_i·h_j) in H's eigenbasis.
     """
     h, V, _ = check_spd(H)
-    q, _ = check_noise_cov(noise_cov, H.shape[-1])
+    q, _ = check_noise_cov(noise_cov, H.shape[-1], factor=False)
     e = check_eta(eta, h)[..., None, None]
     hi, hj = h[..., :, None], h[..., None, :]
     s = e * _in_eigenbasis(V, q) / (hi + hj - e * hi * hj)
@@ -252,9 +250,9 @@ def sgd_stationary_covariance(H: torch.Tensor, eta: Any,
 def langevin_stationary_covariance(H: torch.Tensor, noise_cov: torch.Tensor) -> torch.Tensor:
     """S solving H·S + S·H = noise_cov: S̃_ij = Q̃_ij / (h_i + h_j) in H's eigenbasis."""
     h, V, _ = check_spd(H)
-    q, _ = check_noise_cov(noise_cov, H.shape[-1])
+    q, _ = check_noise_cov(noise_cov, H.shape[-1], factor=False)
     s = _in_eigenbasis(V, q) / (h[..., :, None] + h[..., None, :])
     return _from_eigenbasis(V, s, H.dtype)
 
 
-from .chains import simulate_langevin, simulate_sgd
+from .chains import simulate_langevin, simulate_sgd  # noqa: E402  (chains imports us)

@@ -39,12 +39,13 @@ __all__ = [
 
 #: Enumerate whole batches only while there are at most this many of them.
 MAX_ENUMERATED_BATCHES = 200_000
-#: Relative tolerance factor of the symmetry / definiteness checks: a matrix
-#: M of size d passes "symmetric" if max|M − Mᵀ| ≤ TOL_FACTOR·d·u·max|M| and
-#: "PSD" if λ_min(M) ≥ −TOL_FACTOR·d·u·d·max|M|, u the unit roundoff of M's
-#: dtype; H is "positive definite" if λ_min(H) > TOL_FACTOR·d·u_w·d·max|H| with
-#: u_w = 2⁻⁵³ of the float64 computation (spec/covariance.md#argument-validation).
-TOL_FACTOR = 16
+#: Tolerances (spec/covariance.md#argument-validation), s = d·max|M| ≥ ‖M‖₂, u the unit
+#: roundoff of M's dtype: "symmetric" if max|M − Mᵀ| ≤ SYM_FACTOR·d·u·max|M|, "PSD" if
+#: λ_min ≥ −PSD_FACTOR·u·s; H is "positive definite" if λ_min(H) > PD_FACTOR·d·u_w·s with
+#: u_w = 2⁻⁵³ of the float64 computation.
+SYM_FACTOR = 2
+PSD_FACTOR = 4
+PD_FACTOR = 16
 
 
 def _unit_roundoff(a: np.ndarray) -> float:
@@ -63,11 +64,11 @@ def _matrix(name: str, a: Any, d: int | None = None) -> np.ndarray:
 
 
 def _symmetric(name: str, a: np.ndarray) -> np.ndarray:
-    """Check symmetry within TOL_FACTOR·d·u·max|a|; return the float64 array."""
+    """Check symmetry within SYM_FACTOR·d·u·max|a|; return the float64 array."""
     d = a.shape[0]
     x = a.astype(np.float64)
     scale = float(np.abs(x).max()) if x.size else 0.0
-    tol = TOL_FACTOR * d * _unit_roundoff(a) * scale
+    tol = SYM_FACTOR * d * _unit_roundoff(a) * scale
     if x.size and float(np.abs(x - x.T).max()) > tol:
         raise ValueError(f"{name} must be symmetric (max |{name} - {name}^T| > {tol:.3g})")
     return (x + x.T) / 2.0
@@ -79,7 +80,7 @@ def _check_psd(name: str, a: np.ndarray, x: np.ndarray) -> None:
         return
     scale = d * float(np.abs(x).max())
     lam = float(np.linalg.eigvalsh(x).min())
-    if lam < -TOL_FACTOR * d * _unit_roundoff(a) * scale:
+    if lam < -PSD_FACTOR * _unit_roundoff(a) * scale:
         raise ValueError(f"{name} must be positive semidefinite, smallest eigenvalue {lam:.3g}")
 
 
@@ -90,7 +91,7 @@ def _spd_eigs(name: str, a: np.ndarray, x: np.ndarray) -> np.ndarray:
         return np.zeros(0)
     h = np.linalg.eigvalsh(x)
     scale = d * float(np.abs(x).max())
-    if not h[0] > TOL_FACTOR * d * _unit_roundoff(x) * scale:
+    if not h[0] > PD_FACTOR * d * _unit_roundoff(x) * scale:
         raise ValueError(f"{name} must be positive definite, smallest eigenvalue {h[0]:.3g}")
     return h
 
