@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import torch
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from sgdcheck.dtypes import DTYPES
 from sgdcheck.harness import Case
@@ -21,6 +21,11 @@ settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True
                           print_blob=True, suppress_health_check=_SUPPRESS)
 settings.register_profile("thorough", max_examples=400, deadline=None,
                           suppress_health_check=_SUPPRESS)
+# For tests/ running mutants: same examples as ci, but stop at the first failure
+# instead of shrinking it (the suite's own CI needs the verdict, not the minimum).
+settings.register_profile("mutants", parent=settings.get_profile("ci"),
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                          report_multiple_bugs=False)
 
 DEVICES: tuple[str, ...] = ("cpu", "cuda", "mps")
 _impls_key = pytest.StashKey[list[Impl]]()
