@@ -1,3 +1,6 @@
-"""Running from a clone: load the sgdcheck plugin (installed use loads it from properties/)."""
+"""Running from a clone: load the sgdcheck plugin unless the installed entry point already does."""
 
-pytest_plugins = ["sgdcheck.plugin"]
+from importlib.metadata import entry_points
+
+_installed = any(ep.value == "sgdcheck.plugin" for ep in entry_points(group="pytest11"))
+pytest_plugins = [] if _installed else ["sgdcheck.plugin"]

@@ -14,6 +14,9 @@ from typing import Any
 
 Shape = tuple[int, ...]
 
+DTYPES: tuple[str, ...] = ("float64", "float32", "bfloat16", "float16")
+"""The floating-point dtypes the contract is checked in (spec/contract.md#dtypes)."""
+
 
 @dataclass(frozen=True)
 class Signature:

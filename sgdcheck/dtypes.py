@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-DTYPES: tuple[str, ...] = ("float64", "float32", "bfloat16", "float16")
+from sgdcheck.contract import DTYPES
 
 TORCH_DTYPES: dict[str, torch.dtype] = {
     "float64": torch.float64,

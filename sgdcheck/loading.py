@@ -7,8 +7,7 @@ import importlib.util
 from dataclasses import dataclass, field
 from typing import Any
 
-from sgdcheck.contract import SIGNATURES
-from sgdcheck.dtypes import DTYPES
+from sgdcheck.contract import DTYPES, SIGNATURES
 
 BUNDLED: tuple[str, ...] = (
     "impl.reference",

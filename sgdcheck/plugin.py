@@ -1,4 +1,9 @@
-"""pytest plugin: ``--impl``, hypothesis profiles, and the ``case`` parametrization."""
+"""pytest plugin: ``--impl``, hypothesis profiles, and the ``case`` parametrization.
+
+Installed as a ``pytest11`` entry point, so it is active in any pytest run of
+an environment holding sgdcheck: it imports torch and the implementations only
+when a test asks for ``case`` (or when ``--impl`` is given).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,9 @@ import os
 from typing import Any
 
 import pytest
-import torch
 from hypothesis import HealthCheck, Phase, settings
 
-from sgdcheck.dtypes import DTYPES
-from sgdcheck.harness import Case
+from sgdcheck.contract import DTYPES
 from sgdcheck.loading import Impl, ImplLoadError, load_all
 
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -29,6 +32,8 @@ settings.register_profile("mutants", parent=settings.get_profile("ci"),
 
 DEVICES: tuple[str, ...] = ("cpu", "cuda", "mps")
 _impls_key = pytest.StashKey[list[Impl]]()
+
+pytest_plugins = ["sgdcheck.optim.plugin"]  # --optimizer (spec/optimizers.md)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,14 +56,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "dtypes(*names): restrict a property's dtypes")
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("ci" if os.environ.get("CI") else "dev")
-    specs = list(config.getoption("impl") or []) or _csv(os.environ.get("SGDCHECK_IMPL"))
-    try:
-        config.stash[_impls_key] = load_all(specs)
-    except ImplLoadError as e:
-        raise pytest.UsageError(str(e)) from None
+    if _specs(config):  # a named plug-in that does not load is a usage error, up front
+        _impls(config)
+
+
+def _specs(config: pytest.Config) -> list[str]:
+    return list(config.getoption("impl") or []) or _csv(os.environ.get("SGDCHECK_IMPL"))
+
+
+def _impls(config: pytest.Config) -> list[Impl]:
+    if _impls_key not in config.stash:
+        try:
+            config.stash[_impls_key] = load_all(_specs(config))
+        except ImplLoadError as e:
+            raise pytest.UsageError(str(e)) from None
+    return config.stash[_impls_key]
 
 
 def _device_available(device: str) -> bool:
+    import torch
+
     if device == "cpu":
         return True
     if device == "cuda":
@@ -72,8 +89,10 @@ def _params(config: pytest.Config, marker_dtypes: tuple[str, ...] | None,
             needs: tuple[str, ...]) -> list[Any]:
     devices = _csv(config.getoption("sgd_devices")) or list(DEVICES)
     dtypes_opt = _csv(config.getoption("sgd_dtypes")) or list(DTYPES)
+    from sgdcheck.harness import Case
+
     params = []
-    for impl in config.stash[_impls_key]:
+    for impl in _impls(config):
         missing = [f for f in needs if not impl.has(f)]
         reason = (f"{impl.name}: {impl.unavailable}" if impl.unavailable else
                   f"not provided by {impl.name}: {', '.join(missing)}" if missing else None)
