@@ -70,7 +70,7 @@ def test_limit_is_Nc(case, data):
                  what=f"y_T after T={T} ≥ 40·N steps against the limit N·c")
 
 
-@sgd_property(needs=("running_sum", "running_mean"), spec=f"{SPEC}#1b-running-average-of-Nx")
+@sgd_property(needs=("running_sum", "running_mean"), spec=f"{SPEC}#1b-running-average-of-nx")
 @given(data=st.data())
 def test_sum_is_running_mean_of_N_x(case, data):
     """running_sum(x, N) = running_mean(N·x, N): y averages N·x."""
@@ -88,7 +88,7 @@ def test_sum_is_running_mean_of_N_x(case, data):
     assert_close(y, m, tol, what="running_sum(x, N) against running_mean(N·x, N)")
 
 
-@sgd_property(needs=("running_sum",), spec=f"{SPEC}#1b-running-average-of-Nx")
+@sgd_property(needs=("running_sum",), spec=f"{SPEC}#1b-running-average-of-nx")
 @given(data=st.data())
 def test_linearity(case, data):
     """running_sum(α·x + β·z) = α·running_sum(x) + β·running_sum(z)."""
@@ -111,7 +111,7 @@ def test_linearity(case, data):
                  what="running_sum(α·x + β·z) against α·running_sum(x) + β·running_sum(z)")
 
 
-@sgd_property(needs=("running_sum",), spec=f"{SPEC}#1b-running-average-of-Nx")
+@sgd_property(needs=("running_sum",), spec=f"{SPEC}#1b-running-average-of-nx")
 @given(data=st.data())
 def test_time_invariance(case, data):
     """Prepending k zeros shifts the output by k steps and changes nothing else."""
@@ -128,7 +128,7 @@ def test_time_invariance(case, data):
     assert_close(y_shifted[k:], y, tol, what=f"running_sum with {k} zeros prepended, shifted back")
 
 
-@sgd_property(needs=("running_sum",), spec=f"{SPEC}#1b-running-average-of-Nx")
+@sgd_property(needs=("running_sum",), spec=f"{SPEC}#1b-running-average-of-nx")
 @given(data=st.data())
 def test_impulse_response(case, data):
     """x = (1, 0, 0, …) gives y_t = (1 − 1/N)^{t−1}."""
@@ -142,7 +142,7 @@ def test_impulse_response(case, data):
                  what="the impulse response against (1 − 1/N)^(t−1)")
 
 
-@sgd_property(needs=("running_sum",), spec=f"{SPEC}#1b-running-average-of-Nx")
+@sgd_property(needs=("running_sum",), spec=f"{SPEC}#1b-running-average-of-nx")
 @given(data=st.data())
 def test_N_equal_1_is_identity(case, data):
     """N = 1 forgets everything: y_t = x_t."""
@@ -151,7 +151,7 @@ def test_N_equal_1_is_identity(case, data):
     assert_close(y, x, 0.0, what="running_sum(x, N=1) against x")
 
 
-@sgd_property(needs=("running_sum", "running_mean"), spec=f"{SPEC}#1c-y-is-N-mu")
+@sgd_property(needs=("running_sum", "running_mean"), spec=f"{SPEC}#1c-y-is-n-mu")
 @given(data=st.data())
 def test_sum_is_N_times_mean(case, data):
     """y_t = N·μ_t for the same input."""
