@@ -9,6 +9,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from impl.reference import linear as reference
 from properties._linear_draws import batch
 from sgdcheck import linear_bounds as lb
 from sgdcheck import witness
@@ -219,3 +220,43 @@ def test_grad2_definition(case, data):
     g2 = case.call("grad2", x, gy)
     assert_close(g2, witness.grad2(x, gy), lb.grad2(x, gy, case.dtype),
                  what=f"grad2 against (1/B) sum_b G_b^2 with B={x.shape[0]}")
+
+
+# --- differential: every implementation against the reference ---------------------------
+
+@sgd_property(needs=("linear_forward",), spec=f"{SPEC}#rounding-error-bounds")
+@given(data=st.data())
+def test_differential_forward(case, data):
+    """linear_forward matches impl.reference within the bound of spec/linear.md."""
+    W, x, _ = batch(data, case, with_W=True)
+    assert_close(case.call("linear_forward", W, x), reference.linear_forward(W, x),
+                 lb.forward(W, x, case.dtype), what="linear_forward against the reference")
+
+
+@sgd_property(needs=("linear_backward",), spec=f"{SPEC}#rounding-error-bounds")
+@given(data=st.data())
+def test_differential_backward(case, data):
+    """linear_backward matches impl.reference within the bound of spec/linear.md."""
+    W, x, gy = batch(data, case, with_W=True)
+    W_grad, x_grad = case.call("linear_backward", W, x, gy)
+    ref_W, ref_x = reference.linear_backward(W, x, gy)
+    assert_close(W_grad, ref_W, lb.w_grad(x, gy, case.dtype), what="W_grad against the reference")
+    assert_close(x_grad, ref_x, lb.x_grad(W, gy, case.dtype), what="x_grad against the reference")
+
+
+@sgd_property(needs=("per_example_grads",), spec=f"{SPEC}#rounding-error-bounds")
+@given(data=st.data())
+def test_differential_per_example_grads(case, data):
+    """per_example_grads matches impl.reference within the bound of spec/linear.md."""
+    x, gy = batch(data, case)
+    assert_close(case.call("per_example_grads", x, gy), reference.per_example_grads(x, gy),
+                 lb.per_example(x, gy, case.dtype), what="per_example_grads against the reference")
+
+
+@sgd_property(needs=("grad2",), spec=f"{SPEC}#rounding-error-bounds")
+@given(data=st.data())
+def test_differential_grad2(case, data):
+    """grad2 matches impl.reference within the bound of spec/linear.md."""
+    x, gy = batch(data, case)
+    assert_close(case.call("grad2", x, gy), reference.grad2(x, gy),
+                 lb.grad2(x, gy, case.dtype), what="grad2 against the reference")

@@ -26,14 +26,18 @@ def _eta(dtype: str) -> float:
     return 2.0 * unit_roundoff(dtype) * float(torch.finfo(TORCH_DTYPES[dtype]).smallest_normal)
 
 
-def _sum_bound(k: int, abs_sum: np.ndarray, result: np.ndarray, dtype: str) -> np.ndarray:
-    """Bound of a k-term sum in ``dtype`` (working precision per spec) plus the oracle's."""
+def _sum_bound(k: int, abs_sum: np.ndarray, result: np.ndarray, dtype: str,
+               amp: np.ndarray | float = 1.0) -> np.ndarray:
+    """Bound of a k-term sum in ``dtype`` (working precision per spec) plus the oracle's.
+
+    ``amp`` multiplies the underflow term: an intermediate that underflows (absolute
+    error eta) and is then multiplied by something of size A contributes eta A.
+    """
     u_s, w = unit_roundoff(dtype), working_dtype(dtype)
     u_w = unit_roundoff(w)
     kk = k + SLACK
-    mine = gamma(kk, u_w) * abs_sum + u_s * np.abs(result) + kk * _eta(w) + _eta(dtype)
-    oracle = gamma(kk, U64) * abs_sum + U64 * np.abs(result) + (kk + 1) * _eta("float64")
-    return mine + oracle
+    under = kk * (_eta(w) + _eta("float64")) * amp + _eta(dtype) + _eta("float64")
+    return (gamma(kk, u_w) + gamma(kk, U64)) * abs_sum + (u_s + U64) * np.abs(result) + under
 
 
 def value_bound(dtype: str) -> float:
@@ -50,31 +54,36 @@ def forward(W: np.ndarray, x: np.ndarray, dtype: str) -> np.ndarray:
 def w_grad(x: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
     """Bound on W_grad = gy^T x / B: k = B + 1."""
     B = x.shape[0]
-    return _sum_bound(B + 1, np.abs(gy).T @ np.abs(x) / B, gy.T @ x / B, dtype)
+    amp = 1.0 + np.abs(gy).sum(axis=0)[:, None] + np.abs(x).sum(axis=0)[None, :]
+    return _sum_bound(B + 1, np.abs(gy).T @ np.abs(x) / B, gy.T @ x / B, dtype, amp)
 
 
 def x_grad(W: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
-    """Bound on x_grad = gy W: k = J."""
-    return _sum_bound(W.shape[0], np.abs(gy) @ np.abs(W), gy @ W, dtype)
+    """Bound on x_grad = gy W: k = J (amp: gy may be scaled by 1/B first, then W, then B)."""
+    B = gy.shape[0]
+    amp = 1.0 + B * np.abs(W).sum(axis=0)[None, :]
+    return _sum_bound(W.shape[0], np.abs(gy) @ np.abs(W), gy @ W, dtype, amp)
 
 
 def per_example(x: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
     """Bound on G[b] = gy_b x_b^T: one product."""
     G = gy[:, :, None] * x[:, None, :]
-    return _sum_bound(1, np.abs(G), G, dtype)
+    amp = 1.0 + x.shape[0] * (np.abs(gy)[:, :, None] + np.abs(x)[:, None, :])
+    return _sum_bound(1, np.abs(G), G, dtype, amp)
 
 
 def grad2(x: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
     """Bound on grad2 = (gy^2)^T (x^2) / B: k = B + 4, all terms >= 0.
 
-    The squares are intermediates, so an underflow in one (absolute error eta)
-    is multiplied by the other square: (k + c) eta (1 + mean gy^2 + mean x^2).
+    Underflow amplification: a square multiplied by the other square, and (for
+    libraries that square G_b / B and multiply by B) 2 sum_b |G_b| + B^2.
     """
     B = x.shape[0]
     exact = (gy * gy).T @ (x * x) / B
-    amplified = 1.0 + (gy * gy).mean(axis=0)[:, None] + (x * x).mean(axis=0)[None, :]
-    under = (B + 4 + SLACK) * (_eta(working_dtype(dtype)) + _eta("float64")) * amplified
-    return _sum_bound(B + 4, exact, exact, dtype) + under
+    G_abs = np.abs(gy).T @ np.abs(x)
+    amp = (1.0 + (gy * gy).mean(axis=0)[:, None] + (x * x).mean(axis=0)[None, :]
+           + 2.0 * G_abs + B * B)
+    return _sum_bound(B + 4, exact, exact, dtype, amp)
 
 
 def square(w: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -84,15 +93,24 @@ def square(w: np.ndarray, e: np.ndarray) -> np.ndarray:
 
 def rmsprop(param: np.ndarray, grad: np.ndarray, second: np.ndarray, s: np.ndarray,
             N: float, lr: float, eps: float, dtype: str) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds on (param', s') of rmsprop_step (spec: param' paragraph)."""
-    u_s, w = unit_roundoff(dtype), working_dtype(dtype)
-    u_w = unit_roundoff(w)
+    """Bounds on (param', s') of rmsprop_step (spec: the RMSProp paragraph).
+
+    s': gamma_{4+c} s' plus u second, the price of computing 1/N as 1 - alpha
+    (torch's parametrization).  param': the relative error of s' halves under the
+    square root, plus gamma_{6+c} for lr, the product, eps and the quotient; then the
+    subtraction and the storage rounding.
+    """
     new_s = (1.0 - 1.0 / N) * s + second / N
-    tol_s = _sum_bound(4, new_s, new_s, dtype)
     step = lr * grad / (np.sqrt(new_s) + eps)
     new_p = param - step
+    w = working_dtype(dtype)
+    tol_s = _sum_bound(4, new_s, new_s, dtype) + (unit_roundoff(w) + U64) * second
     tol_p = np.zeros_like(new_p)
-    for uw, us, eta in ((u_w, u_s, _eta(dtype)), (U64, U64, _eta("float64"))):
-        d_step = gamma(10 + SLACK, uw) * np.abs(step) * (1 + uw + us)
+    safe_s = np.where(new_s > 0, new_s, np.inf)
+    for uw, us, eta in ((unit_roundoff(w), unit_roundoff(dtype), _eta(dtype)),
+                        (U64, U64, _eta("float64"))):
+        rel_s = gamma(4 + SLACK, uw) + uw * second / safe_s + 4 * _eta(w) / safe_s
+        rel = np.minimum(rel_s / 2 + gamma(6 + SLACK, uw), 0.5)
+        d_step = rel / (1 - rel) * np.abs(step)
         tol_p = tol_p + d_step + (uw + us) * (np.abs(new_p) + d_step) + 4 * eta
     return tol_p, tol_s

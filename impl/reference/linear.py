@@ -149,4 +149,4 @@ def rmsprop_step(param: np.ndarray, grad: np.ndarray, second: np.ndarray,
     # (one rounding per operation, in the order written).
     new_s = (1.0 - 1.0 / N) * s0 + q / N
     new_p = p - lr * g / (np.sqrt(new_s) + eps)
-    return new_p, new_s
+    return np.asarray(new_p), np.asarray(new_s)  # 0-d arithmetic gives numpy scalars
