@@ -46,7 +46,7 @@ def _sgd_noise_unscaled(H, eta, noise_cov, steps, chains_, seed=0):
     h, _, x = covariance.check_spd(H)
     _, L = covariance.check_noise_cov(noise_cov, H.shape[-1])
     e = covariance.check_eta(eta, h)
-    return chains._run(x, L, e, torch.ones_like(e), steps, chains_, seed).to(H.dtype)
+    return chains._run(x, L, e, -torch.ones_like(e), steps, chains_, seed).to(H.dtype)
 
 
 def _langevin_noise_dt(H, noise_cov, dt, steps, chains_, seed=0):
