@@ -33,7 +33,7 @@ def test_constant_input_closed_form(case, data):
     y = case.call("running_sum", x, N)
     expected = N * c * _time_column(one_minus_decay_power(N, T), x)
     assert_close(y, expected, running_bound("running_sum", x, N, expected, case.dtype),
-                 what=f"running_sum of the constant c over T={T} steps against N·c·(1 − (1 − 1/N)^t)")
+                 what=f"running_sum of a constant c over T={T} steps against N·c·(1 − a^t)")
 
 
 @sgd_property(needs=("running_sum",), spec=f"{SPEC}#1a-constant-input")

@@ -45,7 +45,7 @@ def to_backend(a: np.ndarray, backend: str, dtype: str, device: str,
     if layout == "contiguous" or a.ndim == 0:
         return dense
     if layout == "strided":  # every other element of a wider buffer
-        buf = _zeros(dense, a.shape[:-1] + (2 * a.shape[-1],))
+        buf = _zeros(dense, (*a.shape[:-1], 2 * a.shape[-1]))
         buf[..., ::2] = dense
         return buf[..., ::2]
     if layout == "transposed":  # the transpose of a contiguous transpose

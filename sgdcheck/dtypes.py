@@ -10,8 +10,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from sgdcheck.contract import DTYPES
-
 TORCH_DTYPES: dict[str, torch.dtype] = {
     "float64": torch.float64,
     "float32": torch.float32,

@@ -138,10 +138,10 @@ class Case:
         result = []
         for k, (o, shape) in enumerate(zip(outs, shapes)):
             label = f"output {k} of {where}" if len(outs) > 1 else f"the output of {where}"
-            is_right_type = (arrays.is_array(o) and
-                             (type(o).__module__.startswith("torch")) == (self.impl.backend == "torch"))
-            if not is_right_type:
-                raise ContractViolation(f"{label} is a {type(o).__name__}, expected {expected_type}")
+            is_torch = type(o).__module__.startswith("torch")
+            if not arrays.is_array(o) or is_torch != (self.impl.backend == "torch"):
+                raise ContractViolation(f"{label} is a {type(o).__name__}, "
+                                        f"expected {expected_type}")
             problems = []
             if tuple(o.shape) != tuple(shape):
                 problems.append(f"shape {list(o.shape)} (expected {list(shape)})")

@@ -108,8 +108,8 @@ def _params(config: pytest.Config, marker_dtypes: tuple[str, ...] | None,
                 params.append(pytest.param(None, id=f"{impl.name}-{device}", marks=pytest.mark.skip(
                     reason=f"{device} is not available on this machine")))
                 continue
-            params.extend(pytest.param(Case(impl, device, dtype), id=f"{impl.name}-{device}-{dtype}")
-                          for dtype in dtypes)
+            params.extend(pytest.param(Case(impl, device, dtype),
+                                       id=f"{impl.name}-{device}-{dtype}") for dtype in dtypes)
     return params
 
 

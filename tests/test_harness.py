@@ -112,7 +112,7 @@ def test_checked_call_reports_exceptions_with_the_call():
 
 
 def test_checked_call_reports_wrong_type():
-    with pytest.raises(ContractViolation, match="is a ndarray, expected torch.Tensor"):
+    with pytest.raises(ContractViolation, match=r"is a ndarray, expected torch\.Tensor"):
         _case(lambda x, N: x.numpy()).call("running_sum", np.ones(3), 2)
 
 

@@ -13,7 +13,7 @@ import torch
 from impl._checks import check_array, check_N
 from impl.optimized.scan import scan, working_dtype
 
-__all__ = ["running_sum", "running_mean", "warmup_mean", "debiased_mean"]
+__all__ = ["debiased_mean", "running_mean", "running_sum", "warmup_mean"]
 
 
 def _flat(x: torch.Tensor) -> tuple[torch.Tensor, torch.dtype]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from impl._checks import check_array, check_N
 
-__all__ = ["running_sum", "running_mean", "warmup_mean", "debiased_mean"]
+__all__ = ["debiased_mean", "running_mean", "running_sum", "warmup_mean"]
 
 
 def _series(x: np.ndarray) -> np.ndarray:
