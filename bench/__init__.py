@@ -1,0 +1,1 @@
+"""Benchmarks: optimized implementations against their anchors (python -m bench.run)."""
