@@ -159,6 +159,8 @@ def main() -> None:
     p.add_argument("--out", default=None, help="default bench/results (gpu: bench/results/gpu)")
     p.add_argument("--sections", default=",".join(SECTIONS))
     a = p.parse_args()
+    if torch.device(a.device).type == "cuda" and not torch.cuda.is_available():
+        p.error("--device cuda, but torch.cuda.is_available() is False")
     out = Path(a.out or ("bench/results" if a.device == "cpu" else "bench/results/gpu"))
     tm.set_threads(a.threads or (1 if a.device == "cpu" else None))
     res: dict[str, Any] = {"mode": "quick" if a.quick else "full",
