@@ -57,15 +57,23 @@ def _fixed_T(T: int, N: float, t_loop: int, rounds: int, device: str) -> list[di
     size = f"T={T}, S=({S},), N={N:g}, float64, {device}"
     scaled = f"loop timed at T={t_loop}, scaled ×{T / t_loop:g} (linear)"
     rows = []
+    loop_us = 1e6 * tm.median(t["loop"]) / T
     for cand, label in (("opt", "running_mean"), ("kernel", "scan kernel (no checks)")):
-        rows.append(tm.row("running", f"running mean, N={N:g}", label, "scipy lfilter (CPU)",
-                           size, tm.ratio(t["lfilter"], t[cand]), 1.0,
-                           note=f"max |Δ| {err:.1e}"))
-        rows.append(tm.row("running", f"running mean, N={N:g}", label, "per-step torch loop",
-                           size, tm.ratio(t["loop"], t[cand]), 30.0,
-                           note=f"{scaled}; max |Δ| {loop_err:.1e}"))
-    for r, name in zip(rows, ("opt", "opt", "kernel", "kernel")):
-        r["candidate_s"] = tm.median(t[name])
+        ns = 1e9 * tm.median(t[cand]) / (T * S)
+        pair = [tm.row("running", f"running mean, N={N:g}", label, "scipy lfilter (CPU)",
+                       size, tm.ratio(t["lfilter"], t[cand]), 1.0,
+                       note=f"{ns:.1f} ns/element; max |Δ| {err:.1e}"),
+                tm.row("running", f"running mean, N={N:g}", label, "per-step torch loop",
+                       size, tm.ratio(t["loop"], t[cand]), 30.0,
+                       note=f"{scaled}; loop {loop_us:.1f} µs/step vs candidate "
+                            f"{ns * S / 1e3:.2f} µs/step; max |Δ| {loop_err:.1e}")]
+        if any(r["met"] is False for r in pair):
+            prof = tm.profile_top(fns[cand], k=4, device=device)
+            for r in pair:
+                r["profile"] = prof if r["met"] is False else ""
+        for r in pair:
+            r["candidate_s"] = tm.median(t[cand])
+        rows += pair
     return rows
 
 
