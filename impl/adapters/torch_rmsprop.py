@@ -54,6 +54,9 @@ def rmsprop_step(param: torch.Tensor, grad: torch.Tensor, second: torch.Tensor,
         _tensor(n, a)
         if a.shape != param.shape or a.dtype != param.dtype:
             raise ValueError(f"{n} must have param's shape and dtype")
+    for n, a in (("second", second), ("s", s)):
+        if bool((a < 0).any()):
+            raise ValueError(f"{n} must be >= 0 (an average of squares)")
     if lr < 0:  # torch rejects a negative lr; the contract allows gradient ascent
         raise ValueError(f"lr must be >= 0 for torch.optim.RMSprop, got {lr!r}")
     with torch.no_grad():
