@@ -37,9 +37,16 @@ def _problems(n: int, d: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor
     return (H + H.mT) / 2, (Q + Q.mT) / 2, 1.0
 
 
+def _sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    _sync()
     t = time.perf_counter()
     out = fn()
+    _sync()
     return time.perf_counter() - t, out
 
 
@@ -60,11 +67,12 @@ def _median_ratio(slow: list[float], fast: list[float]) -> float:
     return statistics.median(s / f for s, f in zip(slow, fast))
 
 
-def bench_lyapunov(n: int, d: int, rounds: int) -> dict[str, Any]:
+def bench_lyapunov(n: int, d: int, rounds: int, device: str = "cpu") -> dict[str, Any]:
     from scipy.linalg import solve_continuous_lyapunov, solve_discrete_lyapunov
 
     H, Q, eta = _problems(n, d)
     Hn, Qn = H.numpy(), Q.numpy()
+    H, Q = H.to(device), Q.to(device)
     An = np.eye(d) - eta * Hn
     out: dict[str, Any] = {}
     for kind in ("discrete", "continuous"):
@@ -82,8 +90,9 @@ def bench_lyapunov(n: int, d: int, rounds: int) -> dict[str, Any]:
             def slow() -> np.ndarray:
                 return np.stack([solve_continuous_lyapunov(Hn[i], Qn[i]) for i in range(n)])
         tf, ts, got, want = _interleave(fast, slow, rounds)
-        err = float(np.abs(got.numpy() - want).max() / np.abs(want).max())
-        out[kind] = {"problems": n, "d": d, "batched_s": statistics.median(tf),
+        err = float(np.abs(got.cpu().numpy() - want).max() / np.abs(want).max())
+        out[kind] = {"problems": n, "d": d, "device": device,
+                     "batched_s": statistics.median(tf),
                      "scipy_loop_s": statistics.median(ts),
                      "speedup": _median_ratio(ts, tf), "max_rel_diff": err}
     return out
@@ -104,15 +113,17 @@ def _naive_chains(H: torch.Tensor, L: torch.Tensor, eta: float, steps: int, chai
     return torch.stack(finals)
 
 
-def bench_chains(chains: int, steps: int, naive_chains: int, d: int, rounds: int
-                 ) -> dict[str, Any]:
+def bench_chains(chains: int, steps: int, naive_chains: int, d: int, rounds: int,
+                 device: str = "cpu") -> dict[str, Any]:
+    """Vectorized chains on ``device`` against the naive loop on CPU (its best device)."""
     H, Q, _ = _problems(1, d, seed=1)
     H, Q = H[0], Q[0]
     eta = 0.5
     _, L = opt.check_noise_cov(Q, d)
+    Hd, Qd = H.to(device), Q.to(device)
 
     def fast() -> torch.Tensor:
-        return opt.simulate_sgd(H, eta, Q, steps, chains, seed=0)
+        return opt.simulate_sgd(Hd, eta, Qd, steps, chains, seed=0)
 
     def slow() -> torch.Tensor:
         return _naive_chains(H, L, eta, steps, naive_chains, seed=0)
@@ -121,13 +132,17 @@ def bench_chains(chains: int, steps: int, naive_chains: int, d: int, rounds: int
     fast_tp = [chains * steps / t for t in tf]
     slow_tp = [naive_chains * steps / t for t in ts]
     return {"d": d, "chains": chains, "steps": steps, "naive_chains": naive_chains,
+            "device": device,
             "vectorized_chain_steps_per_s": statistics.median(fast_tp),
             "naive_chain_steps_per_s": statistics.median(slow_tp),
             "speedup": statistics.median(f / s for f, s in zip(fast_tp, slow_tp))}
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    """All measurements as a dict (the benchmark runner's entry point)."""
+def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
+    """All measurements as a dict (the benchmark runner's entry point).
+
+    ``device`` is where the optimized code runs; the scipy and naive baselines run on CPU.
+    """
     try:
         import scipy  # noqa: F401
     except ImportError:
@@ -135,9 +150,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     n = 1_000 if quick else 10_000
     rounds = 3 if quick else 5
     result = {"torch_threads": torch.get_num_threads(),
-              "lyapunov": bench_lyapunov(n, 16, rounds),
+              "lyapunov": bench_lyapunov(n, 16, rounds, device),
               "chains": bench_chains(chains=10_000, steps=200 if quick else 1_000,
-                                     naive_chains=4 if quick else 10, d=16, rounds=rounds)}
+                                     naive_chains=4 if quick else 10, d=16, rounds=rounds,
+                                     device=device)}
     return result
 
 
@@ -164,12 +180,13 @@ def table(r: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1000 problems, fewer steps")
+    parser.add_argument("--device", default="cpu", help="device of the optimized code")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch intra-op threads (default: torch's own choice)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(table(run(quick=args.quick)))
+    print(table(run(quick=args.quick, device=args.device)))
 
 
 if __name__ == "__main__":
