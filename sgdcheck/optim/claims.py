@@ -8,7 +8,7 @@ from typing import Any
 # name -> (allowed values, one-line meaning); bools accept true/false.
 CLAIMS: dict[str, tuple[tuple[Any, ...], str]] = {
     "elementwise": ((True, False), "the update of each entry depends only on that entry"),
-    "scale_invariant": ((True, False), "rescaling every gradient by k > 0 leaves the run unchanged"),
+    "scale_invariant": ((True, False), "g -> k*g (k > 0) leaves the run unchanged"),
     "sign_like": ((True, False), "under a constant gradient c the step tends to lr*sign(c)"),
     "bias_correction": ((True, False), "under a constant gradient every step equals the last"),
     "first_step": (("lr*g", "lr*sign(g)"), "the first update from fresh state"),

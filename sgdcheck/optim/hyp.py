@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
 
-
 CI_EXAMPLES = 30  # max_examples of the project's ``ci`` profile (sgdcheck/plugin.py)
 
 

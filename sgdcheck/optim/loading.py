@@ -24,14 +24,15 @@ def load_optimizer(ref: str) -> type[torch.optim.Optimizer]:
             f"--optimizer {ref!r}: expected 'pkg.module:Class' or 'pkg.module.Class'")
     try:
         mod = importlib.import_module(mod_name)
-    except Exception as exc:  # noqa: BLE001 - any import failure is a usage error
+    except Exception as exc:
         raise OptimizerUsageError(
             f"--optimizer {ref!r}: cannot import {mod_name!r} ({type(exc).__name__}: {exc})"
         ) from None
     obj = mod
     for part in attr.split("."):
         if not hasattr(obj, part):
-            raise OptimizerUsageError(f"--optimizer {ref!r}: {mod_name!r} has no attribute {attr!r}")
+            raise OptimizerUsageError(
+                f"--optimizer {ref!r}: {mod_name!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
     if not (inspect.isclass(obj) and issubclass(obj, torch.optim.Optimizer)):
         raise OptimizerUsageError(

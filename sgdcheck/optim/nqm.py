@@ -79,8 +79,8 @@ def window_losses(spec: OptimizerSpec, kw: dict[str, Any], B: float, *, n: int, 
                               timeout=timeout)
 
 
-def _window_losses(armed: bool, spec: OptimizerSpec, kw: dict[str, Any], B: float, *, n: int, burn: int,
-                   window: int, seed: int, timeout: float) -> np.ndarray:
+def _window_losses(armed: bool, spec: OptimizerSpec, kw: dict[str, Any], B: float, *,
+                   n: int, burn: int, window: int, seed: int, timeout: float) -> np.ndarray:
     gen = torch.Generator().manual_seed(seed)
     theta = torch.nn.Parameter(torch.zeros(n))
     opt = guarded(lambda: spec.cls([theta], **kw), f"{spec.name}(...) constructor", timeout)

@@ -130,8 +130,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         config._sgdcheck_measured.setdefault(opt, {}).update(measured)
     path = config.getoption("--optimizer-results")
     if path:
-        text = report.longreprtext if report.failed else ""
         outcome = "xfailed" if hasattr(report, "wasxfail") and report.skipped else report.outcome
+        text = report.longreprtext if outcome in ("failed", "xfailed") else ""
         with open(path, "a") as fh:
             fh.write(json.dumps({"nodeid": report.nodeid, "outcome": outcome,
                                  "measured": measured, "longrepr": text,

@@ -27,9 +27,10 @@ def _run_fn(i: int, rec: RunRecord) -> list[str]:
              "    ps = [torch.nn.Parameter(t) for t in ["]
     lines += [f"        {_arr(a, rec.dtype, rec.device)}," for a in p.init]
     lines.append("    ]")
-    groups = ", ".join("{'params': [%s]%s}" % (", ".join(f"ps[{j}]" for j in g),
-                                                 "".join(f", {k!r}: {v!r}" for k, v in gk.items()))
-                       for g, gk in zip(p.groups, p.group_kwargs))
+    groups = ", ".join(
+        "{'params': [" + ", ".join(f"ps[{j}]" for j in g) + "]"
+        + "".join(f", {k!r}: {v!r}" for k, v in gk.items()) + "}"
+        for g, gk in zip(p.groups, p.group_kwargs))
     lines.append(f"    opt = Opt([{groups}], {_kw(rec.kwargs)})")
     lines.append("    grads = [")
     for row in p.grads:
@@ -74,7 +75,7 @@ def script(records: list[RunRecord], failure: str = "") -> str:
             "    print('step', t, [p.tolist() for p in step])",
             "    for k, other in enumerate(trajs[1:], start=1):",
             "        if t < len(other):",
-            "            d = max(((a.double() - b.double()).abs().max().item() if a.numel() else 0.0)",
-            "                    for a, b in zip(step, other[t]))",
+            "            d = max(((a.double() - b.double()).abs().max().item()",
+            "                     if a.numel() else 0.0) for a, b in zip(step, other[t]))",
             "            print(f'   max |run_0 - run_{k}| = {d:.3e}')"]
     return "\n".join(out)

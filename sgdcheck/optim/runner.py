@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,8 @@ def to_numpy(x: Any) -> np.ndarray:
 def snapshot_state(opt: torch.optim.Optimizer) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for idx, st in opt.state_dict()["state"].items():
+        if not isinstance(st, dict):  # e.g. a global counter stored beside per-param state
+            st = {"value": st}
         for key, val in st.items():
             if isinstance(val, torch.Tensor) and not val.is_complex():
                 out[f"{idx}.{key}"] = to_numpy(val)
@@ -112,23 +115,20 @@ def _execute(rec: RunRecord, timeout: float, armed: bool) -> Trajectory:
             sd = copy.deepcopy(guarded(opt.state_dict, f"{where}: state_dict()", timeout, armed))
             ps = [torch.nn.Parameter(p.detach().clone()) for p in ps]
             opt = _build(rec, ps)
-            guarded(lambda: opt.load_state_dict(sd), f"{where}: load_state_dict()", timeout, armed)
+            guarded(partial(opt.load_state_dict, sd), f"{where}: load_state_dict()", timeout, armed)
         elif event == "reload":
             sd = copy.deepcopy(guarded(opt.state_dict, f"{where}: state_dict()", timeout, armed))
-            guarded(lambda: opt.load_state_dict(sd), f"{where}: load_state_dict()", timeout, armed)
+            guarded(partial(opt.load_state_dict, sd), f"{where}: load_state_dict()", timeout, armed)
         elif event == "deepcopy":
-            opt = guarded(lambda: copy.deepcopy(opt), f"{where}: copy.deepcopy", timeout, armed)
+            opt = guarded(partial(copy.deepcopy, opt), f"{where}: copy.deepcopy", timeout, armed)
             ps = _tensors_of(opt, rec)
         for p, g in zip(ps, row):
             p.grad = None if g is None else tensor(g)
         what = f"{name}.step() at step {t} of run '{rec.label}'"
         if rec.closure:
             loss_val = torch.tensor(float(t), dtype=dt, device=dev)
-
-            def closure() -> torch.Tensor:
-                return loss_val
-
-            ret = guarded(lambda: opt.step(closure), what, timeout, armed)
+            closure = partial(_identity, loss_val)
+            ret = guarded(partial(opt.step, closure), what, timeout, armed)
             if not (isinstance(ret, torch.Tensor) and bool((ret == loss_val).all())):
                 raise OptimizerFailure(f"{what}: step(closure) returned {ret!r}, "
                                        f"expected the closure's loss {loss_val!r}")
@@ -140,6 +140,10 @@ def _execute(rec: RunRecord, timeout: float, armed: bool) -> Trajectory:
         traj.grads_after.append([None if p.grad is None else to_numpy(p.grad) for p in ps])
     traj.state = guarded(lambda: snapshot_state(opt), f"{name}: state_dict()", timeout, armed)
     return traj
+
+
+def _identity(value: torch.Tensor) -> torch.Tensor:
+    return value
 
 
 def _check_params(opt: torch.optim.Optimizer, rec: RunRecord, ps: list[torch.Tensor],

@@ -7,7 +7,8 @@ hand-written Adam without a mutation (the control: it must pass what the mutants
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
