@@ -43,14 +43,16 @@ def _covariance_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
         x = r["lyapunov"][kind]
         rows.append(tm.row("covariance", f"stationary covariance ({kind} Lyapunov)",
                            "batched eigenbasis solve", f"scipy solve_{kind}_lyapunov loop",
-                           f"{x['problems']} problems, d={x['d']}, float64",
+                           f"{x['problems']} problems, d={x['d']}, float64, "
+                           f"{x.get('device', 'cpu')}",
                            {"ratio": x["speedup"]}, 20.0,
                            note=f"max rel diff {x['max_rel_diff']:.1e}; ratio is the "
                                 "module's median of per-round ratios"))
     c = r["chains"]
     rows.append(tm.row("covariance", "SGD chain simulation", "simulate_sgd (vectorized)",
                        "per-chain, per-step loop",
-                       f"{c['chains']} chains × {c['steps']} steps, d={c['d']}",
+                       f"{c['chains']} chains × {c['steps']} steps, d={c['d']}, "
+                       f"{c.get('device', 'cpu')}",
                        {"ratio": c["speedup"]}, None,
                        note=f"{c['vectorized_chain_steps_per_s']:.3g} vs "
                             f"{c['naive_chain_steps_per_s']:.3g} chain-steps/s"))
@@ -79,7 +81,9 @@ def _profile(section: str, device: str) -> str:
         import impl.optimized.covariance as cov
         from bench.bench_covariance import _problems
         H, Q, eta = _problems(1000, 16)
-        return tm.profile_top(lambda: cov.sgd_stationary_covariance(H, eta, Q))
+        H, Q = H.to(device), Q.to(device)
+        return tm.profile_top(lambda: cov.sgd_stationary_covariance(H, eta, Q), k=4,
+                              device=device)
     return "no profile"
 
 
