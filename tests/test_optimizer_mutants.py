@@ -79,3 +79,44 @@ def test_control_passes(control: str, outcomes: dict[str, dict[str, str]]) -> No
     got = outcomes.get(control, {})
     for test in CONTROLS[control][3]:
         assert got.get(test) == "passed", f"control {control} did not pass {test}: {got}"
+
+
+@pytest.mark.parametrize(("name", "words"), [
+    ("RaisesAtStep3", ["RaisesAtStep3.step() at step 3", "RuntimeError: boom"]),
+    ("HangsAtStep2", ["HangsAtStep2.step() at step 2", "did not return within 0.5 s"]),
+    ("ReturnsGarbage", ["ReturnsGarbage.step() at step 1", "parameter 0 became (4,)"]),
+])
+def test_misbehaving_optimizer_is_a_clear_failure(name: str, words: list[str]) -> None:
+    import numpy as np
+
+    import tests.mutants.optimizers as mut
+    from sgdcheck.optim.case import OptimizerCase
+    from sgdcheck.optim.guard import OptimizerFailure
+    from sgdcheck.optim.problem import constant_problem
+    from sgdcheck.optim.registry import spec_for
+
+    case = OptimizerCase(spec_for(getattr(mut, name)), "cpu", "float32", timeout=0.5)
+    with pytest.raises(OptimizerFailure) as info:
+        case.run(constant_problem(np.ones(3), 4))
+    for w in words:
+        assert w in str(info.value)
+    script = case.repro_script(str(info.value))
+    assert f"import {name} as Opt" in script and "grads = [" in script
+    compile(script, "<repro>", "exec")
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--optimizer", "no_such_module:Opt"], ["cannot import 'no_such_module'"]),
+    (["--optimizer", "torch.optim:NoSuch"], ["has no attribute 'NoSuch'"]),
+    (["--optimizer", "torch.nn.Linear"], ["is not a torch.optim.Optimizer subclass"]),
+    (["--optimizer", "torch.optim.Adam", "--optimizer-claims", "wings"], ["unknown claim"]),
+    (["--optimizer", "torch.optim.Adam", "--optimizer-kwargs", "{lr"], ["not valid JSON"]),
+])
+def test_bad_selection_is_a_one_line_usage_error(args: list[str], words: list[str]) -> None:
+    cmd = [sys.executable, "-m", "pytest", "-p", "sgdcheck.optim.plugin", "-q",
+           "-p", "no:cacheprovider", *args, "properties/test_optimizer_scaling.py",
+           "--collect-only"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr[-2000:]
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("ERROR:")]
+    assert len(errors) == 1 and all(w in errors[0] for w in words), proc.stderr

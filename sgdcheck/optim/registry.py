@@ -217,7 +217,7 @@ def third_party_specs() -> list[OptimizerSpec]:
         except Exception:
             continue
         base = spec_for(cls)
-        name = f"{mod_name.split('_')[0]}.{cls_name}"
+        name = f"{mod_name}.{cls_name}"
         out.append(replace(base, name=name, **over))
     return out
 

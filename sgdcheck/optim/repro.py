@@ -26,7 +26,7 @@ def _run_fn(i: int, rec: RunRecord) -> list[str]:
     lines = [f"def run_{i}():  # run '{rec.label}'",
              "    ps = [torch.nn.Parameter(t) for t in ["]
     lines += [f"        {_arr(a, rec.dtype, rec.device)}," for a in p.init]
-    lines.append("    ]")
+    lines.append("    ]]")
     groups = ", ".join(
         "{'params': [" + ", ".join(f"ps[{j}]" for j in g) + "]"
         + "".join(f", {k!r}: {v!r}" for k, v in gk.items()) + "}"

@@ -175,3 +175,33 @@ KILLS: dict[str, tuple[dict[str, Any], dict[str, Any], tuple[str, ...]]] = {
                           {**ADAM_CLAIMS, "max_normalizer": True}, ("test_max_normalizer",)),
     "SGDClipsGradInPlace": ({}, {}, ("test_step_does_not_modify_grads",)),
 }
+
+
+class RaisesAtStep3(torch.optim.SGD):
+    """Error handling: raises inside step() at the third step."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        self._n = getattr(self, "_n", 0) + 1
+        if self._n == 3:
+            raise RuntimeError("boom")
+        return super().step(closure)
+
+
+class HangsAtStep2(torch.optim.SGD):
+    """Error handling: never returns from the second step()."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        self._n = getattr(self, "_n", 0) + 1
+        while self._n == 2:
+            pass
+        return super().step(closure)
+
+
+class ReturnsGarbage(torch.optim.SGD):
+    """Error handling: replaces each parameter's data with a wrong-shaped tensor."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.data = torch.zeros(p.numel() + 1, dtype=p.dtype)
+        return None
