@@ -9,10 +9,21 @@ scale, so hypothesis stays fast. Values stay within linear_bounds.value_bound.
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sgdcheck.linear_bounds import value_bound
+
+NO_EXPLAIN = tuple(p for p in Phase if p != Phase.explain)
+"""Hypothesis's explain phase re-runs a failing example ~1000 times (minutes with the
+harness's checked calls); these properties keep shrinking and drop only that phase."""
+
+
+def fast_failure(test):
+    """``@settings(phases=NO_EXPLAIN)``, inheriting the active profile's other settings."""
+    return settings(phases=NO_EXPLAIN)(test)
+
 
 ENTRYWISE_MAX = 48
 """Arrays with at most this many entries are drawn entry by entry."""
@@ -43,9 +54,9 @@ def matrix(data: st.DataObject, shape: tuple[int, ...], dtype: str, label: str,
     n = int(np.prod(shape))
     if integer:
         k = int_bound(dtype)
-        if n <= ENTRYWISE_MAX:
-            return data.draw(hnp.arrays(np.float64, shape,
-                                        elements=st.integers(-k, k).map(float)), label=label)
+        if n <= ENTRYWISE_MAX:  # a flat list shrinks much faster than hnp.arrays
+            flat = data.draw(st.lists(st.integers(-k, k), min_size=n, max_size=n), label=label)
+            return np.array(flat, dtype=np.float64).reshape(shape)
         seed = data.draw(st.integers(0, 2**32 - 1), label=f"{label} seed")
         return np.random.default_rng(seed).integers(-k, k + 1, shape).astype(np.float64)
     if n <= ENTRYWISE_MAX:

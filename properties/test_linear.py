@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from impl.reference import linear as reference
-from properties._linear_draws import batch
+from properties._linear_draws import NO_EXPLAIN, batch, fast_failure
 from sgdcheck import linear_bounds as lb
 from sgdcheck import witness
 from sgdcheck.assertions import assert_close
@@ -23,6 +23,7 @@ SPEC = "spec/linear.md"
 
 @sgd_property(needs=("linear_forward",), spec=f"{SPEC}#contract")
 @given(data=st.data())
+@fast_failure
 def test_forward_is_x_times_W_transposed(case, data):
     """y[b, j] = sum_i W[j, i] x[b, i]."""
     W, x, _ = batch(data, case, with_W=True)
@@ -33,6 +34,7 @@ def test_forward_is_x_times_W_transposed(case, data):
 @sgd_property(needs=("linear_backward", "per_example_grads"),
               spec=f"{SPEC}#the-batch-averaged-gradient")
 @given(data=st.data())
+@fast_failure
 def test_w_grad_is_mean_of_per_example_grads(case, data):
     """W_grad = (1/B) sum_b G_b, with G from the implementation's own per_example_grads."""
     W, x, gy = batch(data, case, with_W=True)
@@ -55,6 +57,7 @@ def _autograd_mean_loss(W: np.ndarray, x: np.ndarray, gy: np.ndarray
 
 @sgd_property(needs=("linear_backward",), spec=f"{SPEC}#the-batch-averaged-gradient")
 @given(data=st.data())
+@fast_failure
 def test_backward_is_autograd_of_batch_mean_loss(case, data):
     """(W_grad, x_grad) = (dL/dW, B dL/dx) for the batch-mean loss L = mean_b <y_b, gy_b>."""
     W, x, gy = batch(data, case, with_W=True)
@@ -70,6 +73,7 @@ def test_backward_is_autograd_of_batch_mean_loss(case, data):
 
 @sgd_property(needs=("per_example_grads",), spec=f"{SPEC}#per-example-gradients")
 @given(data=st.data())
+@fast_failure
 def test_per_example_grads_are_outer_products(case, data):
     """G[b] = gy_b x_b^T: rank one, no 1/B."""
     x, gy = batch(data, case)
@@ -80,6 +84,7 @@ def test_per_example_grads_are_outer_products(case, data):
 
 @sgd_property(needs=("per_example_grads", "linear_backward"), spec=f"{SPEC}#per-example-gradients")
 @given(data=st.data())
+@fast_failure
 def test_single_example_grad_is_w_grad(case, data):
     """With B = 1 the per-example gradient is W_grad."""
     W, x, gy = batch(data, case, min_B=1, max_B=1, large_B=False, with_W=True)
@@ -105,6 +110,7 @@ def _unequal(x: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @sgd_property(needs=("linear_backward", "grad2"), spec=f"{SPEC}#theorem-1-constructive-witness")
 @given(data=st.data())
+@fast_failure
 def test_grad2_is_not_a_function_of_w_grad(case, data):
     """Theorem 1: the constructed batch has the same W_grad and a larger grad2 at (j, i)."""
     x, gy = batch(data, case, min_B=2, max_B=16, integer=True, large_B=False)
@@ -157,7 +163,8 @@ def _counterexample(name: str) -> witness.Counterexample:
 @sgd_property(needs=("linear_backward", "grad2"),
               spec=f"{SPEC}#finding-a-counterexample-for-any-estimator")
 @given(data=st.data())
-@settings(suppress_health_check=[*settings().suppress_health_check, HealthCheck.nested_given])
+@settings(suppress_health_check=[*settings().suppress_health_check, HealthCheck.nested_given],
+          phases=NO_EXPLAIN)
 def test_no_estimator_from_w_grad(case, data):
     """find_counterexample(f) finds a batch where f(W_grad) != grad2; the implementation agrees."""
     name = data.draw(st.sampled_from(sorted(CANDIDATES)), label="candidate f")
@@ -177,6 +184,7 @@ def test_no_estimator_from_w_grad(case, data):
 
 @sgd_property(needs=("linear_backward", "grad2"), spec=f"{SPEC}#jensen")
 @given(data=st.data())
+@fast_failure
 def test_jensen_grad2_at_least_w_grad_squared(case, data):
     """grad2 >= W_grad^2, with equality exactly where the per-example gradients agree."""
     x, gy = batch(data, case, min_B=1, max_B=16, integer=True, large_B=False)
@@ -202,6 +210,7 @@ def test_jensen_grad2_at_least_w_grad_squared(case, data):
 
 @sgd_property(needs=("linear_backward", "grad2"), spec=f"{SPEC}#jensen")
 @given(data=st.data())
+@fast_failure
 def test_single_example_grad2_is_w_grad_squared(case, data):
     """B = 1: grad2 = W_grad^2."""
     W, x, gy = batch(data, case, min_B=1, max_B=1, large_B=False, with_W=True)
@@ -214,6 +223,7 @@ def test_single_example_grad2_is_w_grad_squared(case, data):
 
 @sgd_property(needs=("grad2",), spec=f"{SPEC}#grad2-is-not-a-function-of-grad")
 @given(data=st.data())
+@fast_failure
 def test_grad2_definition(case, data):
     """grad2 = (1/B) sum_b G_b^2, against float64 arithmetic."""
     x, gy = batch(data, case)
@@ -226,6 +236,7 @@ def test_grad2_definition(case, data):
 
 @sgd_property(needs=("linear_forward",), spec=f"{SPEC}#rounding-error-bounds")
 @given(data=st.data())
+@fast_failure
 def test_differential_forward(case, data):
     """linear_forward matches impl.reference within the bound of spec/linear.md."""
     W, x, _ = batch(data, case, with_W=True)
@@ -235,6 +246,7 @@ def test_differential_forward(case, data):
 
 @sgd_property(needs=("linear_backward",), spec=f"{SPEC}#rounding-error-bounds")
 @given(data=st.data())
+@fast_failure
 def test_differential_backward(case, data):
     """linear_backward matches impl.reference within the bound of spec/linear.md."""
     W, x, gy = batch(data, case, with_W=True)
@@ -246,6 +258,7 @@ def test_differential_backward(case, data):
 
 @sgd_property(needs=("per_example_grads",), spec=f"{SPEC}#rounding-error-bounds")
 @given(data=st.data())
+@fast_failure
 def test_differential_per_example_grads(case, data):
     """per_example_grads matches impl.reference within the bound of spec/linear.md."""
     x, gy = batch(data, case)
@@ -255,6 +268,7 @@ def test_differential_per_example_grads(case, data):
 
 @sgd_property(needs=("grad2",), spec=f"{SPEC}#rounding-error-bounds")
 @given(data=st.data())
+@fast_failure
 def test_differential_grad2(case, data):
     """grad2 matches impl.reference within the bound of spec/linear.md."""
     x, gy = batch(data, case)

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from properties._linear_draws import fast_failure
 from sgdcheck.harness import sgd_property
 
 SPEC = "spec/linear.md#argument-validation"
@@ -37,6 +38,7 @@ def _batch(case, B: int = 3, I: int = 2, J: int = 4):
 
 @sgd_property(needs=("grad2", "per_example_grads", "linear_backward"), spec=SPEC)
 @given(fn=st.sampled_from(["grad2", "per_example_grads", "linear_backward"]))
+@fast_failure
 def test_rejects_empty_batch(case, fn):
     """B = 0 is an error, not an empty mean (0/0)."""
     W, x, gy = _batch(case, B=0)
@@ -46,6 +48,7 @@ def test_rejects_empty_batch(case, fn):
 
 @sgd_property(needs=("grad2", "per_example_grads", "linear_backward"), spec=SPEC)
 @given(fn=st.sampled_from(["grad2", "per_example_grads", "linear_backward"]))
+@fast_failure
 def test_rejects_mismatched_batch(case, fn):
     """gy with a different B from x names gy."""
     W, x, _ = _batch(case)
@@ -57,6 +60,7 @@ def test_rejects_mismatched_batch(case, fn):
 @sgd_property(needs=("linear_backward",), spec=SPEC)
 @given(which=st.sampled_from(["W", "x", "gy"]),
        bad=st.sampled_from([math.nan, math.inf, -math.inf]))
+@fast_failure
 def test_rejects_non_finite(case, which, bad):
     """A NaN or inf in W, x or gy names the argument."""
     arrays = dict(zip(("W", "x", "gy"), _batch(case)))
@@ -68,6 +72,7 @@ def test_rejects_non_finite(case, which, bad):
 
 @sgd_property(needs=("linear_backward",), spec=SPEC)
 @given(data=st.data())
+@fast_failure
 def test_rejects_wrong_inner_size(case, data):
     """x with I columns and W with a different I names x."""
     W, _, gy = _batch(case)
@@ -84,6 +89,7 @@ RMS_BAD = {
 
 @sgd_property(needs=("rmsprop_step",), spec=SPEC)
 @given(data=st.data())
+@fast_failure
 def test_rmsprop_rejects_bad_scalars(case, data):
     """N < 1 or not finite, lr not finite, eps < 0 or not finite: named errors."""
     arg = data.draw(st.sampled_from(sorted(RMS_BAD)), label="argument")
@@ -96,6 +102,7 @@ def test_rmsprop_rejects_bad_scalars(case, data):
 
 @sgd_property(needs=("rmsprop_step",), spec=SPEC)
 @given(which=st.sampled_from(["second", "s"]))
+@fast_failure
 def test_rmsprop_rejects_negative_averages(case, which):
     """second and s are averages of squares: a negative entry is an error."""
     a = case.tensor(np.ones(3))

@@ -14,7 +14,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from properties._linear_draws import matrix
+from properties._linear_draws import fast_failure, matrix
 from sgdcheck import linear_bounds as lb
 from sgdcheck import witness
 from sgdcheck.assertions import assert_close
@@ -63,6 +63,7 @@ def _formula_tol(*terms: np.ndarray) -> np.ndarray:
 
 @sgd_property(needs=("linear_backward", "grad2"), spec=SPEC)
 @given(data=st.data())
+@fast_failure
 def test_with_replacement_w_grad2_shrinks_grad2_does_not(case, data):
     """E[W_grad^2] = g^2 + diag(Sigma^1)/B and E[grad2] = g^2 + diag(Sigma^1), every B."""
     x, gy = _population(data, case, max_n=4)
@@ -82,6 +83,7 @@ def test_with_replacement_w_grad2_shrinks_grad2_does_not(case, data):
 
 @sgd_property(needs=("linear_backward", "grad2"), spec=SPEC)
 @given(data=st.data())
+@fast_failure
 def test_without_replacement_finite_population_factor(case, data):
     """Without replacement E[W_grad^2] = g^2 + diag(Sigma^1)/B (n - B)/(n - 1); grad2 unchanged."""
     x, gy = _population(data, case, max_n=6)
@@ -108,6 +110,7 @@ def test_without_replacement_finite_population_factor(case, data):
 
 @sgd_property(needs=("linear_backward",), spec=SPEC)
 @given(data=st.data())
+@fast_failure
 def test_whole_population_batch_has_no_noise(case, data):
     """B = n without replacement: the only batch is the population, W_grad = g."""
     x, gy = _population(data, case, max_n=6)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from impl.reference import linear as reference
+from properties._linear_draws import NO_EXPLAIN, fast_failure
 from sgdcheck import linear_bounds as lb
 from sgdcheck import nqm
 from sgdcheck import strategies as sst
@@ -56,6 +57,7 @@ def _expected(param, grad, second, s, N, lr, eps):
 
 @sgd_property(needs=("rmsprop_step",), spec=f"{SPEC}#rmsprop-step")
 @given(data=st.data())
+@fast_failure
 def test_rmsprop_step_definition(case, data):
     """s' = (1 - 1/N) s + second/N; param' = param - lr grad / (sqrt(s') + eps), eps outside."""
     args = _arguments(data, case)
@@ -68,6 +70,7 @@ def test_rmsprop_step_definition(case, data):
 
 @sgd_property(needs=("rmsprop_step",), spec=f"{SPEC}#rmsprop-step")
 @given(data=st.data())
+@fast_failure
 def test_rmsprop_N1_averages_nothing(case, data):
     """N = 1: s' = second, whatever s was."""
     args = _arguments(data, case, N=1)
@@ -79,6 +82,7 @@ def test_rmsprop_N1_averages_nothing(case, data):
 
 @sgd_property(needs=("rmsprop_step",), spec=f"{SPEC}#rounding-error-bounds")
 @given(data=st.data())
+@fast_failure
 def test_differential_rmsprop_step(case, data):
     """rmsprop_step matches impl.reference within the bound of spec/linear.md."""
     args = _arguments(data, case)
@@ -112,7 +116,7 @@ def _measure(case, cfg: nqm.Config, seed: int) -> tuple[float, float, float]:
 @pytest.mark.dtypes("float64")
 @sgd_property(needs=("rmsprop_step",), spec=f"{SPEC}#batch-size-scaling-dynamics")
 @given(data=st.data())
-@settings(max_examples=1, derandomize=True)
+@settings(max_examples=1, derandomize=True, phases=NO_EXPLAIN)
 def test_batch_size_scaling_dynamics(case, data):
     """Standard RMSProp keeps its stationary loss under lr ~ sqrt(B) and loses it under lr ~ B;
     RMSProp fed grad2 keeps it under lr = B eta'. Fixed seeds, false-failure rate <= 1e-9."""
