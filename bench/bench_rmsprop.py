@@ -60,7 +60,9 @@ def _case(label: str, shapes: list[tuple[int, ...]], rounds: int, device: str
     n = sum(p.numel() for p in params)
     r = tm.row("rmsprop", f"RMSProp step, {label}", "rmsprop_step (per tensor)",
                "torch.optim.RMSprop(foreach=True)", f"{n / 1e6:.1f}M float32, {device}",
-               tm.ratio(t["anchor"], t["cand"]), None, note=f"first-step max |Δparam| {err:.1e}")
+               tm.ratio(t["anchor"], t["cand"]), None,
+               note=f"first-step max |Δparam| {err:.1e}; candidate profile: "
+                    + tm.profile_top(candidate, k=4, device=device))
     r["candidate_s"] = tm.median(t["cand"])
     return r
 
