@@ -170,14 +170,14 @@ def main() -> None:
     res: dict[str, Any] = {"mode": "quick" if a.quick else "full",
                            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                            "machine": tm.machine(a.device), "sections": {}}
-    for name in a.sections.split(","):
+    out.mkdir(parents=True, exist_ok=True)
+    for name in a.sections.split(","):  # rewritten after each section: a timeout keeps the rest
         print(f"[bench] {name} …", flush=True)
         res["sections"][name] = run_section(name, a.quick, a.device)
-    res["loadavg_end"] = [round(v, 2) for v in os.getloadavg()]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
-    md = report(res)
-    (out / "results.md").write_text(md)
+        res["loadavg_end"] = [round(v, 2) for v in os.getloadavg()]
+        (out / "results.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
+        md = report(res)
+        (out / "results.md").write_text(md)
     print(md)
 
 
