@@ -83,14 +83,16 @@ def _rmsprop(param, grad, second, s, N, lr, eps, *, eps_inside=False, old_s=Fals
 rmsprop_eps_inside_sqrt = mutant(
     base, "rmsprop_eps_inside_sqrt", modules=("properties/test_rmsprop.py",), dtypes=FAST,
     kills=("test_rmsprop_step_definition", "test_differential_rmsprop_step"),
-    rmsprop_step=lambda *a: _rmsprop(*a, eps_inside=True))
+    rmsprop_step=lambda param, grad, second, s, N, lr, eps: _rmsprop(
+        param, grad, second, s, N, lr, eps, eps_inside=True))
 """param' = param - lr grad / sqrt(s' + eps)."""
 
 rmsprop_old_s = mutant(
     base, "rmsprop_old_s", modules=("properties/test_rmsprop.py",), dtypes=FAST,
     kills=("test_rmsprop_step_definition", "test_differential_rmsprop_step",
            "test_rmsprop_N1_averages_nothing"),
-    rmsprop_step=lambda *a: _rmsprop(*a, old_s=True))
+    rmsprop_step=lambda param, grad, second, s, N, lr, eps: _rmsprop(
+        param, grad, second, s, N, lr, eps, old_s=True))
 """Divides by the old average s instead of s'."""
 
 
