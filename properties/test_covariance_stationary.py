@@ -25,7 +25,7 @@ from properties.test_covariance_bounds import (
     lyap_bound,
 )
 from sgdcheck.assertions import assert_close
-from sgdcheck.harness import sgd_property
+from sgdcheck.harness import ContractViolation, sgd_property
 
 SEC = f"{SPEC}#stationary-covariance-of-sgd-on-the-quadratic"
 
@@ -109,9 +109,12 @@ def test_divergence_at_critical_batch(case, data):
     x = eta * float(h[-1])
     QB = case.representable(sigma1 / B)
     if x >= 2 * (1 + 1e-3):
-        fn = case.raw("sgd_stationary_covariance")
-        with pytest.raises(ValueError, match="eta"):
-            fn(case.tensor(H), eta, case.tensor(QB))
+        # Through case.call, so that a missing error carries the reproduction note.
+        with pytest.raises(ContractViolation) as info:
+            case.call("sgd_stationary_covariance", H, eta, QB)
+        cause = info.value.__cause__
+        assert isinstance(cause, ValueError) and "eta" in str(cause), (
+            f"at B·η′·h_max = {x:.4g} ≥ 2 expected a ValueError naming eta, got {cause!r}")
         return
     if x > 2 * (1 - 1e-3):
         return  # within rounding of the threshold: either verdict is correct
