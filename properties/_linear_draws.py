@@ -41,7 +41,7 @@ def sizes(data: st.DataObject, *, min_B: int = 1, max_B: int = 64,
     if large_B:
         branches.append(st.integers(max_B + 1, 4 * max_B))
     B = data.draw(st.one_of(*branches), label="B")
-    side = st.one_of(st.integers(1, 4), st.integers(1, 64 if B <= 64 else 8))
+    side = st.one_of(st.integers(1, 4), st.integers(1, 16), st.integers(1, 64 if B <= 64 else 8))
     I = data.draw(side, label="I")
     J = data.draw(st.one_of(st.just(I), side), label="J")
     return B, I, J

@@ -131,11 +131,13 @@ def test_batch_size_scaling_dynamics(case, data):
             f"(model error {MODEL_ERROR:.0%} + Bernstein radius {radius:.3g} at "
             f"{FALSE_FAILURE:g}); spec/linear.md records the expected numbers")
         interval[str(cfg)] = (mean - radius, mean + radius)
+    # The seed's answer, on the intervals: factor 2 separates the cases with margin
+    # (spec/linear.md#the-statistical-test derives the worst cases 1.74, 0.67, 3.0, 0.42).
     lo1, hi1 = interval["standard B=1 lr=sqrt"]
     for keeps in ("standard B=16 lr=sqrt", "grad2 B=16 lr=linear"):
         lo, hi = interval[keeps]
-        assert lo / hi1 >= 0.75 and hi / lo1 <= 4 / 3, (
-            f"{keeps} does not keep the B = 1 stationary loss within 4/3: "
+        assert lo / hi1 >= 0.5 and hi / lo1 <= 2, (
+            f"{keeps} does not keep the B = 1 stationary loss within a factor 2: "
             f"[{lo:.4g}, {hi:.4g}] against [{lo1:.4g}, {hi1:.4g}]")
     lo, _ = interval["standard B=16 lr=linear"]
     assert lo / hi1 >= 2, "standard RMSProp under lr ~ B should lose the stationary loss"

@@ -36,7 +36,7 @@ LR1 = 0.01
 """The learning rate at B = 1; the scaling rules multiply it by sqrt(B) or B."""
 CLIP = 10.0
 """Per-step losses are clipped at CLIP times the predicted stationary loss."""
-CHAINS, BURN_IN, STEPS = 8192, 150, 500
+CHAINS, BURN_IN, STEPS = 8192, 100, 400
 
 Step = Callable[..., tuple[np.ndarray, np.ndarray]]
 
