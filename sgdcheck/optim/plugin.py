@@ -119,7 +119,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when != "call" and not (report.when == "setup" and report.outcome == "skipped"):
         return
     config = _CONFIG.get("config")
-    if config is None:
+    if config is None or hasattr(config, "workerinput"):  # xdist: the controller records
         return
     measured = {}
     for key, val in report.user_properties:
@@ -130,7 +130,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         config._sgdcheck_measured.setdefault(opt, {}).update(measured)
     path = config.getoption("--optimizer-results")
     if path:
-        outcome = "xfailed" if hasattr(report, "wasxfail") and report.skipped else report.outcome
+        outcome = report.outcome
+        if hasattr(report, "wasxfail"):
+            outcome = "xfailed" if report.skipped else "xpassed"
         text = report.longreprtext if outcome in ("failed", "xfailed") else ""
         with open(path, "a") as fh:
             fh.write(json.dumps({"nodeid": report.nodeid, "outcome": outcome,

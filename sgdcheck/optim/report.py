@@ -50,8 +50,9 @@ def _repro(text: str) -> str:
 
 def _message(text: str) -> str:
     for ln in text.splitlines():
-        if ln.startswith("E ") and ("Error" in ln or "Failure" in ln):
-            return ln[1:].strip()[:300]
+        ln = ln.lstrip("E|+ ").strip()
+        if re.match(r"^[\w.]*(Error|Failure|Exception)\b", ln) and ":" in ln:
+            return ln.split(": ", 1)[-1][:300] if "OptimizerFailure" in ln else ln[:300]
     return (text.strip().splitlines() or [""])[-1][:300]
 
 
@@ -70,7 +71,7 @@ def render(results: list[dict[str, Any]]) -> str:
             "[spec/optimizers.md](../spec/optimizers.md). Measurements are at the default "
             "configuration, float32, weight decay off.", "",
             "| optimizer | conventions measured | passed | failed | xfailed (findings) | "
-            "skipped |", "|---|---|---|---|---|---|"]
+            "xpassed | skipped |", "|---|---|---|---|---|---|---|"]
     body: list[str] = []
     for opt in sorted(by_opt):
         e = by_opt[opt]
@@ -79,7 +80,7 @@ def render(results: list[dict[str, Any]]) -> str:
         for rec in e["tests"].values():
             counts[rec["outcome"]] += 1
         head.append(f"| {opt} | {conv} | {counts['passed']} | {counts['failed']} | "
-                    f"{counts['xfailed']} | {counts['skipped']} |")
+                    f"{counts['xfailed']} | {counts['xpassed']} | {counts['skipped']} |")
         bad = {t: r for t, r in e["tests"].items() if r["outcome"] in ("failed", "xfailed")}
         if not bad:
             continue
@@ -100,11 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", default=str(ROOT / "docs" / "optimizers.md"))
     ap.add_argument("--from-results", default=None, help="render an existing results file")
+    ap.add_argument("--keep-results", default=None, help="also save the raw JSON lines here")
     args, extra = ap.parse_known_args(argv)
     if args.from_results:
         results = [json.loads(x) for x in Path(args.from_results).read_text().splitlines()]
     else:
         results = run_suite(extra)
+    if args.keep_results:
+        Path(args.keep_results).write_text("".join(json.dumps(r) + "\n" for r in results))
     Path(args.out).write_text(render(results))
     print(f"wrote {args.out} ({len(results)} results)")
     return 0
