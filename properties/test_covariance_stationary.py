@@ -7,7 +7,6 @@ against float64 eigenbasis formulas, with the Frobenius bound (u + K_d·u_w·κ)
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -109,13 +108,18 @@ def test_divergence_at_critical_batch(case, data):
     x = eta * float(h[-1])
     QB = case.representable(sigma1 / B)
     if x >= 2 * (1 + 1e-3):
-        # Through case.call, so that a missing error carries the reproduction note.
-        with pytest.raises(ContractViolation) as info:
+        # Through case.call (not pytest.raises, whose failure is a BaseException), so that
+        # a missing error carries the reproduction note.
+        try:
             case.call("sgd_stationary_covariance", H, eta, QB)
-        cause = info.value.__cause__
-        assert isinstance(cause, ValueError) and "eta" in str(cause), (
-            f"at B·η′·h_max = {x:.4g} ≥ 2 expected a ValueError naming eta, got {cause!r}")
-        return
+        except ContractViolation as e:
+            cause = e.__cause__
+            assert isinstance(cause, ValueError) and "eta" in str(cause), (
+                f"at B·η′·h_max = {x:.4g} ≥ 2 expected a ValueError naming eta, got {cause!r}")
+            return
+        raise AssertionError(f"at B·η′·h_max = {x:.4g} ≥ 2 SGD diverges, but "
+                             "sgd_stationary_covariance returned instead of raising a "
+                             "ValueError naming eta")
     if x > 2 * (1 - 1e-3):
         return  # within rounding of the threshold: either verdict is correct
     S = case.call("sgd_stationary_covariance", H, eta, QB)
