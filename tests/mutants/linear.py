@@ -48,13 +48,15 @@ w_grad_summed = mutant(
     base, "w_grad_summed", modules=MODULES, dtypes=FAST,
     kills=("test_backward_is_autograd_of_batch_mean_loss",
            "test_w_grad_is_mean_of_per_example_grads", "test_differential_backward",
-           "test_whole_population_batch_has_no_noise"),
+           "test_whole_population_batch_has_no_noise",
+           "test_without_replacement_finite_population_factor"),
     linear_backward=lambda W, x, gy: _w_grad_and_x_grad(W, x, gy, scale_W=float(x.shape[0])))
 """W_grad = sum_b G_b instead of the mean."""
 
 w_grad_transposed = mutant(
     base, "w_grad_transposed", modules=("properties/test_linear.py",), dtypes=FAST,
-    kills=("test_backward_is_autograd_of_batch_mean_loss", "test_differential_backward"),
+    kills=("test_backward_is_autograd_of_batch_mean_loss", "test_differential_backward",
+           "test_single_example_grad_is_w_grad"),
     linear_backward=lambda W, x, gy: _w_grad_and_x_grad(W, x, gy, transpose=True))
 """W_grad^T: a shape error when I != J, a value error when I = J."""
 
@@ -103,7 +105,8 @@ def _swapped_squares(x: torch.Tensor, gy: torch.Tensor) -> torch.Tensor:
 
 grad2_squares_swapped = mutant(
     base, "grad2_squares_swapped", modules=("properties/test_linear.py",), dtypes=FAST,
-    kills=("test_grad2_definition", "test_differential_grad2"),
+    kills=("test_grad2_definition", "test_differential_grad2",
+           "test_single_example_grad2_is_w_grad_squared"),
     grad2=_swapped_squares)
 """The matmul of squares with x^2 and gy^2 swapped: the transpose of grad2."""
 
@@ -131,3 +134,50 @@ grad2_accumulated_in_bfloat16 = mutant(
     kills=("test_grad2_definition", "test_differential_grad2"),
     grad2=lambda x, gy: _grad2_low_precision(x, gy))
 """A precision bug, not a math bug: sums B bfloat16 squares in bfloat16."""
+
+
+def _forward_untransposed(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """y = x W instead of x W^T: a shape error unless I = J, then wrong values."""
+    return x @ W if x.shape[1] == W.shape[0] else opt.linear_forward(W, x).flip(-1)
+
+
+forward_untransposed = mutant(
+    base, "forward_untransposed", modules=("properties/test_linear.py",), dtypes=FAST,
+    kills=("test_forward_is_x_times_W_transposed", "test_differential_forward"),
+    linear_forward=_forward_untransposed)
+"""The forward pass with W[i, j] read as W[j, i]."""
+
+
+def _running_sum_rmsprop(param, grad, second, s, N, lr, eps):
+    """Problem 1's running *sum* (no 1/N on second) as RMSProp's average."""
+    new_s = s * (1.0 - 1.0 / N) + second
+    return param - lr * grad / (new_s.sqrt() + eps), new_s
+
+
+rmsprop_running_sum = mutant(
+    base, "rmsprop_running_sum", modules=("properties/test_rmsprop.py",), dtypes=FAST,
+    kills=("test_rmsprop_step_definition", "test_differential_rmsprop_step",
+           "test_batch_size_scaling_dynamics"),
+    rmsprop_step=_running_sum_rmsprop)
+"""s' = (1 - 1/N) s + second: N times too large, so every step is sqrt(N) too small."""
+
+
+def _raw_backward(W, x, gy):
+    return (gy.T @ x) / max(x.shape[0], 1), gy @ W
+
+
+def _raw_rmsprop(param, grad, second, s, N, lr, eps):
+    new_s = s * (1.0 - 1.0 / N) + second / N
+    return param - lr * grad / (new_s.sqrt() + eps), new_s
+
+
+unvalidated = mutant(
+    base, "unvalidated", modules=("properties/test_linear_errors.py",), dtypes=FAST,
+    kills=("test_rejects_empty_batch", "test_rejects_mismatched_batch",
+           "test_rejects_non_finite", "test_rejects_wrong_inner_size",
+           "test_rmsprop_rejects_bad_scalars", "test_rmsprop_rejects_negative_averages"),
+    linear_backward=_raw_backward,
+    per_example_grads=lambda x, gy: gy[:, :, None] * x[:, None, :],
+    grad2=lambda x, gy: (gy.square().T @ x.square()) / max(x.shape[0], 1),
+    rmsprop_step=_raw_rmsprop)
+"""The right math with no argument checks: empty means, NaNs and torch's own errors leak out."""
