@@ -26,7 +26,8 @@ def assert_close(got: np.ndarray, expected: np.ndarray, tol: np.ndarray | float,
     bad = ~(err <= tol)  # NaN counts as bad
     if not bad.any():
         return
-    ratio = np.where(bad, np.nan_to_num(err / np.maximum(tol, 1e-300), nan=np.inf), 0.0)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        ratio = np.where(bad, np.nan_to_num(err / np.maximum(tol, 1e-300), nan=np.inf), 0.0)
     idx = np.unravel_index(int(np.argmax(ratio)), got.shape) if got.ndim else ()
     raise AssertionError(
         f"{what}: {int(bad.sum())} of {got.size} entries outside the derived bound; "

@@ -18,10 +18,13 @@ from sgdcheck.loading import Impl, ImplLoadError, load_all
 
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large,
              HealthCheck.differing_executors]
-settings.register_profile("dev", max_examples=25, deadline=None,
+# The explain phase replays a failing example ~1000 times (a minute for one
+# property); the labelled draws and the reproduction note already explain it.
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+settings.register_profile("dev", max_examples=25, deadline=None, phases=_PHASES,
                           suppress_health_check=_SUPPRESS)
 settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,
-                          print_blob=True, suppress_health_check=_SUPPRESS)
+                          print_blob=True, phases=_PHASES, suppress_health_check=_SUPPRESS)
 settings.register_profile("thorough", max_examples=400, deadline=None,
                           suppress_health_check=_SUPPRESS)
 # For tests/ running mutants: same examples as ci, but stop at the first failure
