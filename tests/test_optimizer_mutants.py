@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from sgdcheck.optim.plugin import plugin_args
 from tests.mutants.optimizers import ADAM_CLAIMS, KILLS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +49,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
     args, expect = _selection()
     results = tmp_path_factory.mktemp("optim") / "results.jsonl"
     pick = " or ".join(f"({n}-cpu-float32 and ({' or '.join(ts)}))" for n, ts in expect.items())
-    cmd = [sys.executable, "-m", "pytest", "-p", "sgdcheck.optim.plugin", "-q",
+    cmd = [sys.executable, "-m", "pytest", *plugin_args(), "-q",
            "--hypothesis-profile", "mutants",
            "-p", "no:cacheprovider", *args, "-k", pick, "--optimizer-results", str(results),
            *(f"properties/test_optimizer_{m}.py" for m in
@@ -113,7 +114,7 @@ def test_misbehaving_optimizer_is_a_clear_failure(name: str, words: list[str]) -
     (["--optimizer", "torch.optim.Adam", "--optimizer-kwargs", "{lr"], ["not valid JSON"]),
 ])
 def test_bad_selection_is_a_one_line_usage_error(args: list[str], words: list[str]) -> None:
-    cmd = [sys.executable, "-m", "pytest", "-p", "sgdcheck.optim.plugin", "-q",
+    cmd = [sys.executable, "-m", "pytest", *plugin_args(), "-q",
            "-p", "no:cacheprovider", *args, "properties/test_optimizer_scaling.py",
            "--collect-only"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -20,6 +20,13 @@ DTYPES = ("float64", "float32")
 _KEY = "sgdcheck_measured"
 
 
+def plugin_args() -> list[str]:
+    """``-p sgdcheck.optim.plugin`` for a subprocess, unless an entry point loads it."""
+    from importlib.metadata import entry_points
+    loaded = any(ep.value == __name__ for ep in entry_points(group="pytest11"))
+    return [] if loaded else ["-p", __name__]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("sgdcheck-optim", "sgdcheck: fuzz torch optimizers")
     g.addoption("--optimizer", action="append", default=[], metavar="REF",

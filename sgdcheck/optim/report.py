@@ -20,6 +20,9 @@ from typing import Any
 
 import torch
 
+from sgdcheck.optim.plugin import plugin_args
+from sgdcheck.optim.registry import EXCEPTIONS
+
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ["momentum", "momentum N", "first_step", "first_step/(lr*g)", "bias_correction",
         "first/last step", "sign_like", "asymptote/lr", "asymptote/(lr*c)", "scale_invariant",
@@ -29,7 +32,7 @@ KEYS = ["momentum", "momentum N", "first_step", "first_step/(lr*g)", "bias_corre
 def run_suite(extra: list[str]) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "results.jsonl"
-        cmd = [sys.executable, "-m", "pytest", "-p", "sgdcheck.optim.plugin", "-q",
+        cmd = [sys.executable, "-m", "pytest", *plugin_args(), "-q",
                "-p", "no:cacheprovider", "--hypothesis-profile", "ci",
                "--optimizer-results", str(out), *extra,
                *sorted(str(p.relative_to(ROOT)) for p in
@@ -73,6 +76,13 @@ def render(results: list[dict[str, Any]]) -> str:
             "| optimizer | conventions measured | passed | failed | xfailed (findings) | "
             "xpassed | skipped |", "|---|---|---|---|---|---|---|"]
     body: list[str] = []
+    findings = sorted({(opt, r["xfail"].removeprefix("finding: "))
+                       for opt, e in by_opt.items() for r in e["tests"].values()
+                       if r["outcome"] in ("xfailed", "xpassed") and r.get("xfail")})
+    tail = ["## Findings (xfailed with their reasons; repros below)", ""]
+    tail += [f"- **{opt}**: {why}" for opt, why in findings]
+    tail += ["", "Not run: " + "; ".join(f"{k} ({v})" for k, v in EXCEPTIONS.items())
+             + ". cuda/mps parity is skipped when no such device is present.", ""]
     for opt in sorted(by_opt):
         e = by_opt[opt]
         conv = "; ".join(f"{k}={e['measured'][k]}" for k in KEYS if k in e["measured"])
@@ -94,7 +104,7 @@ def render(results: list[dict[str, Any]]) -> str:
                 body += ["", "  <details><summary>repro</summary>", "", "  ```python"]
                 body += [f"  {ln}" for ln in script.splitlines()] + ["  ```", "", "  </details>"]
         body.append("")
-    return "\n".join([*head, "", *body]) + "\n"
+    return "\n".join([*head, "", *tail, *body]) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
