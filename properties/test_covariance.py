@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from impl import reference
-from properties.test_covariance_bounds import (
+from sgdcheck.covariance_bounds import (
     SPEC,
     batch_factor,
     cov_bound,

@@ -10,28 +10,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from properties.test_covariance_bounds import SPEC
+from sgdcheck.assertions import assert_rejects
+from sgdcheck.covariance_bounds import SPEC
 from sgdcheck.harness import sgd_property
 
 SEC = f"{SPEC}#argument-validation"
 LYAP = ("sgd_stationary_covariance", "langevin_stationary_covariance")
 
-
-def _expect_error(case, fn: str, arg: str, *args) -> None:
-    try:
-        case.raw(fn)(*args)
-    except (ValueError, TypeError) as e:
-        assert arg in str(e), (f"{case.impl.name}.{fn} raised {type(e).__name__}({e!s}), "
-                               f"which does not name the argument {arg!r}")
-    except Exception as e:
-        pytest.fail(f"{case.impl.name}.{fn} raised {type(e).__name__}: {e}; a bad {arg!r} "
-                    "must raise ValueError or TypeError naming it")
-    else:
-        pytest.fail(f"{case.impl.name}.{fn} accepted a bad {arg!r} without error")
 
 
 def _lyap_args(case, fn: str, H: np.ndarray, eta: float, Q: np.ndarray) -> tuple:
@@ -47,7 +35,7 @@ def test_rejects_bad_batch_size(case, n, B, replace):
     if B >= 1 and (replace or B <= n):
         return
     G = case.tensor(np.arange(2.0 * n).reshape(n, 2))
-    _expect_error(case, "batch_covariance", "B", G, B, replace)
+    assert_rejects(case, "batch_covariance", "B", G, B, replace)
 
 
 @sgd_property(needs=("gradient_covariance", "batch_covariance"), spec=SEC)
@@ -58,7 +46,7 @@ def test_rejects_non_finite_G(case, bad, where, fn):
     G = case.tensor(np.ones((3, 2)))
     G.reshape(-1)[where] = bad
     args = (G,) if fn == "gradient_covariance" else (G, 2, True)
-    _expect_error(case, fn, "G", *args)
+    assert_rejects(case, fn, "G", *args)
 
 
 @sgd_property(needs=LYAP, spec=SEC)
@@ -73,7 +61,7 @@ def test_rejects_bad_H(case, fn, kind, d, size):
         H[-1, -1] = -size
     else:
         H[-1, -1] = 0.0
-    _expect_error(case, fn, "H", *_lyap_args(case, fn, H, 0.5, np.eye(d)))
+    assert_rejects(case, fn, "H", *_lyap_args(case, fn, H, 0.5, np.eye(d)))
 
 
 @sgd_property(needs=("sgd_stationary_covariance",), spec=SEC)
@@ -83,7 +71,7 @@ def test_rejects_unstable_eta(case, x, h):
     """η with η·h_max ∉ (0, 2) (or η not finite) is rejected (naming eta)."""
     H = case.representable(np.diag([h / 4, h]))
     eta = x / H[1, 1] if math.isfinite(x) else x
-    _expect_error(case, "sgd_stationary_covariance", "eta",
+    assert_rejects(case, "sgd_stationary_covariance", "eta",
                   case.tensor(H), eta, case.tensor(np.eye(2)))
 
 
@@ -99,6 +87,6 @@ def test_rejects_bad_noise_cov(case, fn, d, neg, asym):
         Q[0, 0] = -neg
     if fn == "langevin_step":
         z = case.tensor(np.zeros((2, d)))
-        _expect_error(case, fn, "noise_cov", z, z, case.tensor(Q), 0.1, z)
+        assert_rejects(case, fn, "noise_cov", z, z, case.tensor(Q), 0.1, z)
     else:
-        _expect_error(case, fn, "noise_cov", *_lyap_args(case, fn, np.eye(d), 0.5, Q))
+        assert_rejects(case, fn, "noise_cov", *_lyap_args(case, fn, np.eye(d), 0.5, Q))

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from impl import reference
-from properties.test_covariance_bounds import (
+from sgdcheck.covariance_bounds import (
     SPEC,
     U64,
     cov_bound,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from properties.test_covariance_bounds import (
+from sgdcheck.covariance_bounds import (
     SPEC,
     U64,
     chi2_check,

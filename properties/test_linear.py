@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from impl.reference import linear as reference
-from properties._linear_draws import NO_EXPLAIN, batch, fast_failure
+from sgdcheck.linear_draws import NO_EXPLAIN, batch, fast_failure
 from sgdcheck import linear_bounds as lb
 from sgdcheck import witness
 from sgdcheck.assertions import assert_close

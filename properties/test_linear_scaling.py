@@ -14,7 +14,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from properties._linear_draws import fast_failure, matrix
+from sgdcheck.linear_draws import fast_failure, matrix
 from sgdcheck import linear_bounds as lb
 from sgdcheck import witness
 from sgdcheck.assertions import assert_close

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from impl.reference import linear as reference
-from properties._linear_draws import NO_EXPLAIN, fast_failure
+from sgdcheck.linear_draws import NO_EXPLAIN, fast_failure
 from sgdcheck import linear_bounds as lb
 from sgdcheck import nqm
 from sgdcheck import strategies as sst

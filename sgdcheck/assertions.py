@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -43,3 +45,23 @@ def assert_differ(a: np.ndarray, b: np.ndarray, tol: np.ndarray | float, what: s
     if not (gap > np.broadcast_to(tol, gap.shape)).any():
         raise AssertionError(f"{what}: expected a difference larger than the rounding bound, "
                              f"but the largest gap is {float(gap.max(initial=0)):.3g}")
+
+
+def assert_rejects(case: Any, fn: str, arg: str, *args: Any) -> None:
+    """``case``'s ``fn(*args)`` raises ValueError or TypeError whose message names ``arg``.
+
+    Any other outcome — no error, another exception type, a message that does not
+    name the argument — fails the test with a message saying which (spec/contract.md#errors).
+    """
+    who = f"{case.impl.name}.{fn}"
+    try:
+        case.raw(fn)(*args)
+    except (ValueError, TypeError) as e:
+        if arg not in str(e):
+            raise AssertionError(f"{who} raised {type(e).__name__}({e!s}), whose message "
+                                 f"does not name the argument {arg!r}") from e
+    except Exception as e:
+        raise AssertionError(f"{who} raised {type(e).__name__}: {e}; a bad {arg!r} must "
+                             "raise ValueError or TypeError naming it") from e
+    else:
+        raise AssertionError(f"{who} accepted a bad {arg!r} without error")

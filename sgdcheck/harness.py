@@ -195,7 +195,7 @@ def sgd_property(*, needs: tuple[str, ...], spec: str) -> Callable[[Any], Any]:
                 case.test_id = test.__name__
             try:
                 return inner(*args, **kwargs)
-            except Exception as e:
+            except (Exception, pytest.fail.Exception) as e:  # pytest.fail is a BaseException
                 if case is not None and not _is_skip(e):
                     _note(e, case, test.__name__, spec)
                 raise

@@ -59,9 +59,13 @@ def w_grad(x: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def x_grad(W: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
-    """Bound on x_grad = gy W: k = J (amp: gy may be scaled by 1/B first, then W, then B)."""
+    """Bound on x_grad = gy W: k = J.
+
+    amp: gy may be scaled by 1/B first, then W, then B, so a product that
+    underflows (error eta) is multiplied back by B: the underflow term scales with B.
+    """
     B = gy.shape[0]
-    amp = 1.0 + B * np.abs(W).sum(axis=0)[None, :]
+    amp = B * (1.0 + np.abs(W).sum(axis=0)[None, :])
     return _sum_bound(W.shape[0], np.abs(gy) @ np.abs(W), gy @ W, dtype, amp)
 
 
