@@ -35,6 +35,7 @@ def _run(workers: int, omp1: bool) -> dict[str, Any]:
     return {"workers": workers, "wall_s": round(wall, 1), "returncode": p.returncode,
             "summary": summary[-1].strip("= ") if summary else out[-300:],
             "slowest": [{"s": float(s), "phase": ph, "test": n} for s, ph, n in slow[:15]],
+            "failed": [ln for ln in out.splitlines() if ln.startswith(("FAILED", "ERROR"))],
             "command": " ".join(cmd[1:])}
 
 
@@ -49,6 +50,8 @@ def _md(res: dict[str, Any]) -> str:
     for r in res["runs"]:
         lines.append(f"| -n {r['workers']} | {r['wall_s']:.0f} s | {r['summary']} "
                      f"(exit {r['returncode']}) |")
+    for r in res["runs"]:
+        lines += [f"- -n {r['workers']} failure: `{f}`" for f in r.get("failed", [])[:10]]
     lines += ["", f"- speedup -n 2 vs -n 1: **{sp:.2f}×** (target ≥ 1.6×: "
               f"{'met' if sp >= 1.6 else 'missed'})",
               f"- -n 2 wall time {two['wall_s']:.0f} s (target ≤ 300 s: "
