@@ -42,12 +42,13 @@ def f32(x: Any) -> np.ndarray:
 
 
 def values(bound: float = 10.0, tiny: bool = False) -> st.SearchStrategy[float]:
-    """Finite float32 values: 0 or 1e-6 <= |x| <= bound, so no product of two underflows
+    """Finite float32 values: 0 or 1e-12 <= |x| <= bound, so no product of two underflows
     (the parity bounds assume no underflow); ``tiny`` adds the whole normal range."""
     base = st.floats(-bound, bound, width=32, allow_subnormal=False)
     if tiny:
         return base | st.sampled_from([0.0, 1e-30, -1e-30, 1e-7, bound])
-    return base.map(lambda x: x if abs(x) >= 1e-6 else 0.0)
+    small = st.sampled_from([1e-8, -2e-9, 1e-11])  # where eps-like constants take over
+    return (base | small).map(lambda x: x if abs(x) >= 1e-12 else 0.0)
 
 
 @st.composite
