@@ -136,13 +136,15 @@ def report(res: dict[str, Any]) -> str:
     head = [f"# sgdcheck benchmarks ({res['mode']}, {m['device']})", "",
             f"- {res['date']}; {m['cpu']}, {m['cores_usable']} usable cores, "
             f"torch threads {m['torch_threads']}" + (f"; GPU {m['gpu']}" if "gpu" in m else ""),
+            "- torch threads set by --threads (default 1 on cpu: the scipy anchors are "
+            "single-threaded, and extra OpenMP threads on a shared machine distort timings)",
             f"- python {m['python']}, torch {m['torch']}, numpy {m['numpy']}, "
             f"scipy {m['scipy']}",
             f"- load average (1, 5, 15 min) at start {m['loadavg_1_5_15']}, at end "
             f"{res['loadavg_end']}: other jobs shared the CPUs, hence ratios from "
             "interleaved rounds",
             "- ratio = anchor time / candidate time (> 1: candidate faster), median and IQR "
-            "over interleaved rounds; scipy's anchors are single-threaded", ""]
+            "over interleaved rounds", ""]
     rows = [r for s in res["sections"].values() for r in s["rows"]]
     body = [markdown(rows), ""]
     for name, s in res["sections"].items():
