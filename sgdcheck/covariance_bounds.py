@@ -106,13 +106,18 @@ def kappa(H: np.ndarray, eta: float | None) -> float:
     return float(h[-1]) / delta(h, eta)
 
 
+def oracle_constant(d: int) -> int:
+    """3d⁴ + 8: LU on the d²×d² Kronecker operator (spec/covariance.md#lyapunov-solves)."""
+    return 3 * d**4 + 8
+
+
 def lyap_bound(H: np.ndarray, eta: float | None, S: np.ndarray, dtype: str) -> float:
     """Frobenius bound on ‖Ŝ − S‖_F: impl (u, u_w) + float64 oracle (u_64)."""
     d = H.shape[0]
     kap = kappa(H, eta)
     fro = float(np.linalg.norm(S))
     impl = (unit_roundoff(dtype) + k_d(d) * working_roundoff(dtype) * kap) * fro
-    oracle = 8 * (d * d + 2) * U64 * kap * fro
+    oracle = oracle_constant(d) * U64 * kap * fro
     return impl + oracle + d * underflow(dtype)
 
 

@@ -70,9 +70,13 @@ def x_grad(W: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def per_example(x: np.ndarray, gy: np.ndarray, dtype: str) -> np.ndarray:
-    """Bound on G[b] = gy_b x_b^T: one product."""
+    """Bound on G[b] = gy_b x_b^T: one product.
+
+    amp: libraries that differentiate the mean loss form (gy_b/B)·x_b and multiply
+    by B, so an underflowed product (error eta) comes back multiplied by B.
+    """
     G = gy[:, :, None] * x[:, None, :]
-    amp = 1.0 + x.shape[0] * (np.abs(gy)[:, :, None] + np.abs(x)[:, None, :])
+    amp = x.shape[0] * (1.0 + np.abs(gy)[:, :, None] + np.abs(x)[:, None, :])
     return _sum_bound(1, np.abs(G), G, dtype, amp)
 
 

@@ -61,6 +61,10 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile("ci" if os.environ.get("CI") else "dev")
     if _specs(config):  # a named plug-in that does not load is a usage error, up front
         _impls(config)
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # one torch thread per xdist worker:
+        import torch  # workers already fill the cores, and oversubscribed torch threads
+
+        torch.set_num_threads(1)  # made small ops 30–60× slower (bench/results)
 
 
 def _specs(config: pytest.Config) -> list[str]:
@@ -116,8 +120,18 @@ def _params(config: pytest.Config, marker_dtypes: tuple[str, ...] | None,
     return params
 
 
+def _only_optimizers(config: pytest.Config) -> bool:
+    """An --optimizer selection without --impl fuzzes that optimizer alone."""
+    chosen = config.getoption("optimizer", None) or os.environ.get("SGDCHECK_OPTIMIZER")
+    return bool(chosen) and not _specs(config)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "case" not in metafunc.fixturenames:
+        return
+    if _only_optimizers(metafunc.config):
+        metafunc.parametrize("case", [pytest.param(None, id="none", marks=pytest.mark.skip(
+            reason="only --optimizer was selected; contract properties run with --impl"))])
         return
     marker = metafunc.definition.get_closest_marker("dtypes")
     marker_dtypes = tuple(marker.args) if marker else None

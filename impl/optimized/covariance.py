@@ -40,7 +40,8 @@ __all__ = [
 #: symmetric: max|M − Mᵀ| ≤ SYM_FACTOR·d·u·max|M|; PSD: λ_min ≥ −PSD_FACTOR·u·s;
 #: PD (H): λ_min > PD_FACTOR·d·u_w·s, since the solves divide by eigenvalues computed in u_w.
 SYM_FACTOR = 2
-PSD_FACTOR = 4
+PSD_FACTOR = 64
+PSD_STORAGE = 4
 PD_FACTOR = 16
 #: From this many matrices on, PSD is tested by a Cholesky of M + PSD_FACTOR·u·s·I (5x
 #: cheaper than eigenvalues; it decides exactly except within O(d·u_w·s) of the threshold).
@@ -93,10 +94,10 @@ def _symmetric(name: str, a: torch.Tensor) -> torch.Tensor:
 
 def _check_psd(name: str, a: torch.Tensor, x: torch.Tensor,
                lam: torch.Tensor | None = None) -> None:
-    """PSD within tolerance: λ_min(x) ≥ −PSD_FACTOR·u·s (in the working dtype)."""
+    """PSD within tolerance: λ_min(x) ≥ −(PSD_STORAGE·u + PSD_FACTOR·u_w)·s (spec)."""
     if x.numel() == 0:
         return
-    shift = PSD_FACTOR * _u(a.dtype) * _scale(x)
+    shift = (PSD_STORAGE * _u(a.dtype) + PSD_FACTOR * _u(x.dtype)) * _scale(x)
     if lam is None and x[..., 0, 0].numel() >= CHOLESKY_BATCH:
         eye = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
         shifted = x + (shift[..., None, None] + torch.finfo(x.dtype).tiny) * eye

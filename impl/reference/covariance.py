@@ -44,7 +44,8 @@ MAX_ENUMERATED_BATCHES = 200_000
 #: λ_min ≥ −PSD_FACTOR·u·s; H is "positive definite" if λ_min(H) > PD_FACTOR·d·u_w·s with
 #: u_w = 2⁻⁵³ of the float64 computation.
 SYM_FACTOR = 2
-PSD_FACTOR = 4
+PSD_FACTOR = 64
+PSD_STORAGE = 4
 PD_FACTOR = 16
 
 
@@ -80,7 +81,7 @@ def _check_psd(name: str, a: np.ndarray, x: np.ndarray) -> None:
         return
     scale = d * float(np.abs(x).max())
     lam = float(np.linalg.eigvalsh(x).min())
-    if lam < -PSD_FACTOR * _unit_roundoff(a) * scale:
+    if lam < -(PSD_STORAGE + PSD_FACTOR) * _unit_roundoff(a) * scale:  # u = u_w here
         raise ValueError(f"{name} must be positive semidefinite, smallest eigenvalue {lam:.3g}")
 
 
