@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from impl import reference
+from sgdcheck.assertions import assert_close, assert_differ
 from sgdcheck.covariance_bounds import (
     SPEC,
     batch_factor,
@@ -18,7 +19,6 @@ from sgdcheck.covariance_bounds import (
     enumerate_batches,
     population_covariance,
 )
-from sgdcheck.assertions import assert_close, assert_differ
 from sgdcheck.harness import sgd_property
 
 SEC = f"{SPEC}#the-covariance-of-the-batch-mean"

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sgdcheck.assertions import assert_close
 from sgdcheck.covariance_bounds import (
     SPEC,
     U64,
@@ -28,7 +29,6 @@ from sgdcheck.covariance_bounds import (
     mixing_steps,
     underflow,
 )
-from sgdcheck.assertions import assert_close
 from sgdcheck.harness import sgd_property
 
 ALPHA = 1e-9

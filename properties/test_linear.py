@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from impl.reference import linear as reference
-from sgdcheck.linear_draws import NO_EXPLAIN, batch, fast_failure
 from sgdcheck import linear_bounds as lb
 from sgdcheck import witness
 from sgdcheck.assertions import assert_close
 from sgdcheck.harness import sgd_property
+from sgdcheck.linear_draws import NO_EXPLAIN, batch, fast_failure
 
 SPEC = "spec/linear.md"
 

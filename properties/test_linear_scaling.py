@@ -14,12 +14,12 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sgdcheck.linear_draws import fast_failure, matrix
 from sgdcheck import linear_bounds as lb
 from sgdcheck import witness
 from sgdcheck.assertions import assert_close
 from sgdcheck.dtypes import gamma
 from sgdcheck.harness import sgd_property
+from sgdcheck.linear_draws import fast_failure, matrix
 
 SPEC = "spec/linear.md#batch-size-scaling-exact"
 

@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from impl.reference import linear as reference
-from sgdcheck.linear_draws import NO_EXPLAIN, fast_failure
 from sgdcheck import linear_bounds as lb
 from sgdcheck import nqm
 from sgdcheck import strategies as sst
 from sgdcheck.arrays import to_float64
 from sgdcheck.assertions import assert_close
 from sgdcheck.harness import sgd_property
+from sgdcheck.linear_draws import NO_EXPLAIN, fast_failure
 
 SPEC = "spec/linear.md"
 
