@@ -71,7 +71,10 @@ def check_array(name: str, a: Any, *, ndim: int | None = None,
     if is_tensor(a):
         if not a.is_floating_point():
             raise TypeError(f"{name} must have a floating-point dtype, got {a.dtype}")
-        bad = bool(finite and a.numel() and not torch.isfinite(a).all())
+        # amax/amin propagate NaN and see ±inf: two read-only passes, no bool temporary
+        # (4–5× cheaper than isfinite(a).all() on CPU, bench/results).
+        bad = bool(finite and a.numel() and not (torch.isfinite(a.amax())
+                                                  and torch.isfinite(a.amin())))
     elif isinstance(a, np.ndarray):
         if a.dtype.type not in _FLOAT_NUMPY:
             raise TypeError(f"{name} must have a floating-point dtype, got {a.dtype}")

@@ -37,7 +37,7 @@ def running_mean(x: torch.Tensor, N: float) -> torch.Tensor:
     """μ_0 = 0, μ_t = (1 − 1/N)·μ_{t−1} + (1/N)·x_t."""
     N = check_N(N)
     z, _ = _flat(x)
-    return scan(z / N, _decay(N)).reshape(x.shape).to(x.dtype)
+    return scan(z, _decay(N), scale=1 / N).reshape(x.shape).to(x.dtype)
 
 
 def warmup_mean(x: torch.Tensor, N: float) -> torch.Tensor:
@@ -56,7 +56,7 @@ def warmup_mean(x: torch.Tensor, N: float) -> torch.Tensor:
         y = head
     else:
         init = head[K - 1] if K > 0 else None
-        y = torch.cat([head, scan(z[K:] / N, _decay(N), init=init)])
+        y = torch.cat([head, scan(z[K:], _decay(N), init=init, scale=1 / N)])
     return y.reshape(x.shape).to(x.dtype)
 
 
@@ -64,7 +64,7 @@ def debiased_mean(x: torch.Tensor, N: float) -> torch.Tensor:
     """μ_t / (1 − (1 − 1/N)^t), with 1 − (1 − 1/N)^t = −expm1(t·log1p(−1/N))."""
     N = check_N(N)
     z, w = _flat(x)
-    mu = scan(z / N, _decay(N))
+    mu = scan(z, _decay(N), scale=1 / N)
     t = torch.arange(1, z.shape[0] + 1, dtype=torch.float64, device=z.device)
     debias = -torch.expm1(t * math.log1p(-1.0 / N)) if N > 1 else torch.ones_like(t)
     return (mu / debias.to(w)[:, None]).reshape(x.shape).to(x.dtype)

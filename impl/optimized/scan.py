@@ -35,29 +35,33 @@ def _doubling_scan(c: torch.Tensor, A: float) -> torch.Tensor:
     return c
 
 
-def scan(z: torch.Tensor, a: float, init: torch.Tensor | None = None,
+def scan(z: torch.Tensor, a: float, init: torch.Tensor | None = None, scale: float = 1.0,
          block: int = BLOCK) -> torch.Tensor:
-    """y_t = a·y_{t−1} + z_t for t = 1…T along dim 0, with y_0 = ``init`` (default 0).
+    """y_t = a·y_{t−1} + scale·z_t for t = 1…T along dim 0, with y_0 = ``init`` (default 0).
 
     ``z`` has shape (T, M) in a working dtype; 0 ≤ a < 1. Returns a new tensor.
     """
     T, M = z.shape
-    if init is not None and T > 0:  # fold y_0 into the first step: y_1 = a·y_0 + z_1
-        z = z.clone()
-        z[0] += a * init.reshape(M)
+    y0 = None if init is None else init.reshape(1, M).to(z.dtype)
     if T == 0 or a == 0.0:
-        return z.clone()
+        y = z * scale
+        if y0 is not None and T > 0:
+            y[0] += a * y0[0]
+        return y
     L = min(block, T)
     nb = -(-T // L)
     log_a = math.log(a)
     k = torch.arange(L, dtype=torch.float64, device=z.device)
     lag = k[:, None] - k[None, :]
-    toeplitz = torch.where(lag >= 0, torch.exp(lag.clamp(min=0) * log_a), 0.0).to(z.dtype)
-    entering = torch.exp((k + 1) * log_a).to(z.dtype)        # a^{i+1}
+    toeplitz = (torch.where(lag >= 0, torch.exp(lag.clamp(min=0) * log_a), 0.0) * scale
+                ).to(z.dtype)                                 # scale·a^{i−j}, i ≥ j
+    entering = torch.exp((k + 1) * log_a).to(z.dtype)         # a^{i+1}
     blocks = (z if nb * L == T else torch.cat([z, z.new_zeros(nb * L - T, M)])).view(nb, L, M)
     ends = torch.matmul(toeplitz[-1], blocks)                 # (nb, M): block-local end states
+    if y0 is not None:
+        ends[0] += entering[-1] * y0[0]
     carry = _doubling_scan(ends, math.exp(L * log_a))
-    prev = torch.cat([z.new_zeros(1, M), carry[:-1]])
-    y = torch.baddbmm(entering.view(1, L, 1) * prev.view(nb, 1, M), toeplitz.expand(nb, L, L),
-                      blocks)
+    prev = torch.cat([z.new_zeros(1, M) if y0 is None else y0, carry[:-1]])
+    y = torch.matmul(toeplitz, blocks)                        # one pass: local part
+    y.addcmul_(entering.view(1, L, 1), prev.view(nb, 1, M))   # one pass: entering state
     return y.view(nb * L, M)[:T]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Generator
 from typing import Any
 
@@ -73,10 +74,22 @@ def _device_skip(device: str) -> str | None:
     return None
 
 
+def _only_implementations(config: pytest.Config) -> bool:
+    """An --impl selection without --optimizer checks that implementation alone."""
+    impl = config.getoption("impl", None) or os.environ.get("SGDCHECK_IMPL")
+    chosen = config.getoption("--optimizer") or os.environ.get("SGDCHECK_OPTIMIZER")
+    return bool(impl) and not chosen
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "optimizer_case" not in metafunc.fixturenames:
         return
     config = metafunc.config
+    if _only_implementations(config):
+        skip = pytest.mark.skip(
+            reason="only --impl was selected; optimizer properties run with --optimizer")
+        metafunc.parametrize("optimizer_case", [pytest.param(None, id="none", marks=skip)])
+        return
     dt_mark = metafunc.definition.get_closest_marker("optimizer_dtypes")
     dev_mark = metafunc.definition.get_closest_marker("optimizer_devices")
     dtypes = dt_mark.args if dt_mark else DTYPES
