@@ -105,3 +105,31 @@ def check_same_kind(names: tuple[str, ...], arrays: tuple[Any, ...]) -> None:
 def check_dim(name: str, size: int, expected: int, what: str) -> None:
     if size != expected:
         raise ValueError(f"{name} has {size} {what}, expected {expected}")
+
+
+def check_rmsprop_args(param: Any, grad: Any, second: Any, s: Any, N: Any, lr: Any,
+                       eps: Any, *, array_type: type) -> tuple[float, float, float]:
+    """Validate ``rmsprop_step``'s arguments (spec/linear.md#argument-validation).
+
+    Four finite floating arrays of ``array_type`` with param's shape, one dtype and
+    device, ``second`` and ``s`` ≥ 0 (averages of squares); N ≥ 1, lr finite, eps ≥ 0.
+    Returns (N, lr, eps) as floats.
+    """
+    N = check_N(N)
+    lr = check_real("lr", lr)
+    eps = check_real("eps", eps, low=0.0)
+    names = ("param", "grad", "second", "s")
+    arrays = (param, grad, second, s)
+    for n, a in zip(names, arrays):
+        if not isinstance(a, array_type):
+            raise TypeError(f"{n} must be a {array_type.__module__}.{array_type.__name__}, "
+                            f"got {type(a).__name__}")
+        check_array(n, a)
+        if tuple(a.shape) != tuple(param.shape):
+            raise ValueError(f"{n} has shape {tuple(a.shape)} but param has "
+                             f"{tuple(param.shape)}")
+    check_same_kind(names, arrays)
+    for n, a in (("second", second), ("s", s)):
+        if bool((a < 0).any()):
+            raise ValueError(f"{n} must be >= 0 (an average of squares)")
+    return N, lr, eps

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from impl._checks import check_N, check_real
-from impl.optimized.linear import _tensor
+from impl._checks import check_rmsprop_args
 
 name = "torch_rmsprop"
 backend = "torch"
@@ -47,16 +46,8 @@ def rmsprop_step(param: torch.Tensor, grad: torch.Tensor, second: torch.Tensor,
                  s: torch.Tensor, N: float, lr: float,
                  eps: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(param', s') from torch.optim.RMSprop with alpha = 1 - 1/N."""
-    N = check_N(N)
-    lr = check_real("lr", lr)
-    eps = check_real("eps", eps, low=0.0)
-    for n, a in (("param", param), ("grad", grad), ("second", second), ("s", s)):
-        _tensor(n, a)
-        if a.shape != param.shape or a.dtype != param.dtype:
-            raise ValueError(f"{n} must have param's shape and dtype")
-    for n, a in (("second", second), ("s", s)):
-        if bool((a < 0).any()):
-            raise ValueError(f"{n} must be >= 0 (an average of squares)")
+    N, lr, eps = check_rmsprop_args(param, grad, second, s, N, lr, eps,
+                                    array_type=torch.Tensor)
     if lr < 0:  # torch rejects a negative lr; the contract allows gradient ascent
         raise ValueError(f"lr must be >= 0 for torch.optim.RMSprop, got {lr!r}")
     with torch.no_grad():

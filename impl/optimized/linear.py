@@ -14,7 +14,12 @@ from typing import Any
 
 import torch
 
-from impl._checks import check_array, check_int, check_N, check_real, check_same_kind
+from impl._checks import (
+    check_array,
+    check_int,
+    check_rmsprop_args,
+    check_same_kind,
+)
 
 __all__ = ["grad2", "linear_backward", "linear_forward", "per_example_grads",
            "rmsprop_step"]
@@ -107,21 +112,9 @@ def rmsprop_step(param: torch.Tensor, grad: torch.Tensor, second: torch.Tensor,
                  s: torch.Tensor, N: float, lr: float,
                  eps: float) -> tuple[torch.Tensor, torch.Tensor]:
     """s' = (1 - 1/N) s + second/N;  param' = param - lr grad / (sqrt(s') + eps)."""
-    N = check_N(N)
-    lr = check_real("lr", lr)
-    eps = check_real("eps", eps, low=0.0)
-    names = ("param", "grad", "second", "s")
-    arrays = (param, grad, second, s)
-    for n, a in zip(names, arrays):
-        _tensor(n, a)
-        if a.shape != param.shape:
-            raise ValueError(f"{n} has shape {tuple(a.shape)} but param has "
-                             f"{tuple(param.shape)}")
-    check_same_kind(names, arrays)
-    for n, a in (("second", second), ("s", s)):
-        if bool((a < 0).any()):
-            raise ValueError(f"{n} must be >= 0 (an average of squares)")
-    p, g, q, s0 = (_work(a) for a in arrays)
+    N, lr, eps = check_rmsprop_args(param, grad, second, s, N, lr, eps,
+                                    array_type=torch.Tensor)
+    p, g, q, s0 = (_work(a) for a in (param, grad, second, s))
     new_s = s0 * (1.0 - 1.0 / N) + q / N
     new_p = p - lr * g / (new_s.sqrt() + eps)
     return new_p.to(param.dtype), new_s.to(param.dtype)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from impl._checks import check_array, check_N, check_real
+from impl._checks import check_array, check_rmsprop_args
 
 __all__ = ["grad2", "linear_backward", "linear_forward", "per_example_grads",
            "rmsprop_step"]
@@ -129,22 +129,9 @@ def rmsprop_step(param: np.ndarray, grad: np.ndarray, second: np.ndarray,
     ``second`` is what the optimizer averages: W_grad^2 for standard RMSProp,
     grad2 when per-example gradients are available.
     """
-    N = check_N(N)
-    lr = check_real("lr", lr)
-    eps = check_real("eps", eps, low=0.0)
-    names = ("param", "grad", "second", "s")
-    arrays = (param, grad, second, s)
-    for n, a in zip(names, arrays):
-        if not isinstance(a, np.ndarray):
-            raise TypeError(f"{n} must be a numpy array (reference backend), "
-                            f"got {type(a).__name__}")
-        check_array(n, a)
-        if a.shape != param.shape:
-            raise ValueError(f"{n} has shape {a.shape} but param has {param.shape}")
-    for n, a in (("second", second), ("s", s)):
-        if (a < 0).any():
-            raise ValueError(f"{n} must be >= 0 (an average of squares)")
-    p, g, q, s0 = (np.asarray(a, dtype=np.float64) for a in arrays)
+    N, lr, eps = check_rmsprop_args(param, grad, second, s, N, lr, eps,
+                                    array_type=np.ndarray)
+    p, g, q, s0 = (np.asarray(a, dtype=np.float64) for a in (param, grad, second, s))
     # Elementwise, so numpy's elementwise operators *are* the literal formula
     # (one rounding per operation, in the order written).
     new_s = (1.0 - 1.0 / N) * s0 + q / N
