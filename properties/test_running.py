@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from impl import reference
 from sgdcheck import strategies as sst
 from sgdcheck.assertions import assert_close
-from sgdcheck.bounds import one_minus_decay_power, running_bound
+from sgdcheck.bounds import U64, one_minus_decay_power, running_bound
+from sgdcheck.dtypes import gamma
 from sgdcheck.harness import sgd_property
 
 SPEC = "spec/running.md"
@@ -50,7 +51,9 @@ def test_distance_to_Nc_shrinks_by_decay(case, data):
     tol = running_bound("running_sum", x, N, exact, case.dtype)
     a = 1 - 1 / N
     gap = N * c - y
-    assert_close(gap[1:], a * gap[:-1], tol[1:] + a * tol[:-1] + 4e-16 * abs(N * c),
+    # plus the float64 rounding of forming N·c − y and a·(N·c − y): γ_4(u_64) of the terms
+    oracle = gamma(4, U64) * (2 * abs(N * c) + np.abs(y[1:]) + np.abs(y[:-1]))
+    assert_close(gap[1:], a * gap[:-1], tol[1:] + a * tol[:-1] + oracle,
                  what="(N·c − y_t) against (1 − 1/N)·(N·c − y_{t−1})")
 
 
@@ -106,7 +109,10 @@ def test_linearity(case, data):
     tol = (running_bound("running_sum", mix, N, ex_mix, case.dtype)
            + abs(alpha) * running_bound("running_sum", x, N, ex_x, case.dtype)
            + abs(beta) * running_bound("running_sum", z, N, ex_z, case.dtype)
-           + np.abs(ex_mix - (alpha * ex_x + beta * ex_z)) * 1.0000001)
+           + np.abs(ex_mix - (alpha * ex_x + beta * ex_z))
+           # float64 rounding of both linear combinations: γ_4(u_64) of their terms
+           + 2 * gamma(4, U64) * (np.abs(ex_mix) + abs(alpha) * np.abs(ex_x)
+                                  + abs(beta) * np.abs(ex_z)))
     assert_close(y_mix, alpha * y_x + beta * y_z, tol,
                  what="running_sum(α·x + β·z) against α·running_sum(x) + β·running_sum(z)")
 
@@ -163,5 +169,5 @@ def test_sum_is_N_times_mean(case, data):
     ex_y, ex_mu = reference.running_sum(x, N), reference.running_mean(x, N)
     tol = (running_bound("running_sum", x, N, ex_y, case.dtype)
            + N * running_bound("running_mean", x, N, ex_mu, case.dtype)
-           + 4e-16 * np.abs(ex_y))
+           + gamma(2, U64) * np.abs(ex_y))  # N·μ formed in float64
     assert_close(y, N * mu, tol, what="running_sum against N·running_mean")

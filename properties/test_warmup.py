@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from impl import reference
 from sgdcheck import strategies as sst
 from sgdcheck.assertions import assert_close
-from sgdcheck.bounds import running_bound
+from sgdcheck.bounds import U64, running_bound
+from sgdcheck.dtypes import gamma
 from sgdcheck.harness import sgd_property
 
 SPEC = "spec/running.md#problem-2"
@@ -45,7 +46,9 @@ def test_warmup_is_arithmetic_mean_until_N(case, data):
     t = np.arange(1, K + 1).reshape((-1,) + (1,) * (x.ndim - 1))
     mean = np.cumsum(x[:K], axis=0) / t
     tol = running_bound("warmup_mean", x, N, reference.warmup_mean(x, N), case.dtype)[:K]
-    assert_close(y[:K], mean, tol + 4e-16 * np.cumsum(np.abs(x[:K]), axis=0),
+    # the float64 oracle: a t-term cumulative sum and a division, γ_{t+1}(u_64)·Σ|x|/t
+    oracle = np.array([gamma(k + 1, U64) for k in range(1, K + 1)]).reshape(t.shape) / t
+    assert_close(y[:K], mean, tol + oracle * np.cumsum(np.abs(x[:K]), axis=0),
                  what=f"the first {K} outputs against the arithmetic mean of x_1 … x_t")
 
 
@@ -62,7 +65,7 @@ def test_warmup_continues_with_weight_1_over_N(case, data):
     a = 1 - 1 / N
     step = a * y[K - 1:-1] + x[K:] / N if K > 0 else x[K:] / N
     assert_close(y[K:], step, tol[K:] + (a * tol[K - 1:-1] if K > 0 else 0)
-                 + 4e-16 * (np.abs(y[K:]) + np.abs(x[K:])),
+                 + gamma(3, U64) * (np.abs(y[K - 1:-1] if K > 0 else 0) + np.abs(x[K:]) / N),
                  what="y_t against (1 − 1/N)·y_{t−1} + x_t/N for t > N")
 
 

@@ -19,6 +19,8 @@ import torch
 
 from sgdcheck.dtypes import TORCH_DTYPES, gamma, unit_roundoff, working_dtype, working_roundoff
 
+U64 = unit_roundoff("float64")
+"""The float64 oracle's unit roundoff."""
 K_STEP = 4
 """Roundings per step of a sequential loop: a product, a sum, and the decay's two."""
 K_DOT = 64
