@@ -7,6 +7,7 @@ hand-written Adam without a mutation (the control: it must pass what the mutants
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -158,6 +159,73 @@ class SGDClipsGradInPlace(torch.optim.SGD):
         return super().step(closure)
 
 
+class SGDStepsAtLrZero(torch.optim.SGD):
+    """Floors the step size at 1e-3, so lr = 0 still moves the parameters."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        for group in self.param_groups:
+            group["lr"] = max(group["lr"], 1e-3)
+        return super().step(closure)
+
+
+class SGDDecaysEveryParam(torch.optim.SGD):
+    """Applies a 0.999 decay to every parameter, including those whose grad is None."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = super().step(closure)
+        with torch.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        p.mul_(0.999)
+        return loss
+
+
+class SGDNondeterministic(torch.optim.SGD):
+    """Adds noise from the operating system's entropy: two identical runs differ."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = super().step(closure)
+        with torch.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None and p.numel():
+                        p.add_(int.from_bytes(os.urandom(2), "little") * 1e-9 + 1e-9)
+        return loss
+
+
+class SGDDropsLoss(torch.optim.SGD):
+    """Evaluates the closure but returns None instead of the loss."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        super().step(closure)
+        return None
+
+
+class SGDScaleInInstance(torch.optim.SGD):
+    """Keeps a hyperparameter as an instance attribute, which deepcopy's __getstate__ drops."""
+
+    def __init__(self, params: Any, **kwargs: Any) -> None:
+        super().__init__(params, **kwargs)
+        self.scale = 1.0
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        for group in self.param_groups:
+            group["lr"] = group.setdefault("base_lr", group["lr"]) * self.scale
+        return super().step(closure)
+
+
+class SGDFlattensRows(torch.optim.SGD):
+    """Views each gradient as rows with reshape(numel // last, -1): fails on zero-size tensors."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.grad.reshape(p.grad.shape[0] if p.grad.dim() else 1, -1)
+        return super().step(closure)
+
+
 ADAM_CLAIMS = {"elementwise": True, "bias_correction": True, "first_step": "lr*sign(g)",
                "sign_like": True, "scale_invariant": True, "momentum": "debiased_mean"}
 
@@ -174,6 +242,12 @@ KILLS: dict[str, tuple[dict[str, Any], dict[str, Any], tuple[str, ...]]] = {
     "AMSGradForgetsMax": ({"amsgrad": True, "betas": [0.9, 0.99]},
                           {**ADAM_CLAIMS, "max_normalizer": True}, ("test_max_normalizer",)),
     "SGDClipsGradInPlace": ({}, {}, ("test_step_does_not_modify_grads",)),
+    "SGDStepsAtLrZero": ({}, {}, ("test_lr_zero_is_identity",)),
+    "SGDDecaysEveryParam": ({}, {}, ("test_none_grad_leaves_param_untouched",)),
+    "SGDNondeterministic": ({}, {}, ("test_identical_runs_bit_identical",)),
+    "SGDDropsLoss": ({}, {}, ("test_step_closure_returns_loss",)),
+    "SGDScaleInInstance": ({}, {}, ("test_deepcopy_continues_identically",)),
+    "SGDFlattensRows": ({}, {}, ("test_zero_size_params",)),
 }
 
 
