@@ -128,3 +128,17 @@ def test_checked_call_reports_mutation():
 
     with pytest.raises(ContractViolation, match="modified its input 'x' in place"):
         _case(mutate).call("running_sum", np.ones(3), 2)
+
+
+def test_plugins_import_no_torch_for_unrelated_tests(tmp_path):
+    """sgdcheck's plugins load in every pytest run of the environment: an unrelated test
+    must not pay for importing torch (or the bundled optimizers)."""
+    (tmp_path / "test_other.py").write_text(
+        "import sys\n\ndef test_no_torch():\n    assert 'torch' not in sys.modules\n")
+    from importlib.metadata import entry_points
+    installed = any(ep.value == "sgdcheck.plugin" for ep in entry_points(group="pytest11"))
+    load = [] if installed else ["-p", "sgdcheck.plugin"]
+    # --sgd-devices exists only if the plugins are active
+    proc = _pytest(*load, str(tmp_path / "test_other.py"), "-q", "--sgd-devices", "cpu",
+                   cwd=str(tmp_path), env={"SGDCHECK_OPTIMIZER": ""})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -8,8 +8,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import torch
-
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -66,6 +64,7 @@ def guarded(fn: Callable[[], Any], what: str, timeout: float = DEFAULT_TIMEOUT,
 @contextmanager
 def single_thread() -> Iterator[None]:
     """One intra-op thread: small tensors on a shared 2-core runner thrash otherwise."""
+    import torch  # here, so that the pytest plugin can read DEFAULT_TIMEOUT without torch
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

@@ -1,4 +1,8 @@
-"""pytest plugin: ``--optimizer`` selection and the ``optimizer_case`` parametrization."""
+"""pytest plugin: ``--optimizer`` selection and the ``optimizer_case`` parametrization.
+
+Loaded with sgdcheck's pytest11 entry point in every pytest run, so it imports torch and
+the optimizers only when a test asks for ``optimizer_case`` or ``--optimizer`` is given.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,8 @@ from collections.abc import Generator
 from typing import Any
 
 import pytest
-import torch
 
-from sgdcheck.optim.case import OptimizerCase
 from sgdcheck.optim.guard import DEFAULT_TIMEOUT
-from sgdcheck.optim.loading import OptimizerUsageError
-from sgdcheck.optim.registry import EXCEPTIONS
-from sgdcheck.optim.selection import select
 
 DEVICES = ("cpu", "cuda", "mps")
 DTYPES = ("float64", "float32")
@@ -48,13 +47,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "optimizer_dtypes(*names): dtypes to run a property at")
     config.addinivalue_line("markers", "optimizer_devices(*names): devices to run a property on")
+    explicit = any(config.getoption(o) for o in
+                   ("--optimizer", "--optimizer-kwargs", "--optimizer-claims"))
+    # an explicit selection is resolved now, so a bad one is a usage error before collection
+    config._sgdcheck_optimizers = (  # type: ignore[attr-defined]
+        _select(config) if explicit or os.environ.get("SGDCHECK_OPTIMIZER") else None)
+    config._sgdcheck_measured = {}  # type: ignore[attr-defined]
+
+
+def _select(config: pytest.Config) -> list[Any]:
+    from sgdcheck.optim.loading import OptimizerUsageError
+    from sgdcheck.optim.selection import select
     try:
-        config._sgdcheck_optimizers = select(  # type: ignore[attr-defined]
-            config.getoption("--optimizer"), config.getoption("--optimizer-kwargs"),
-            config.getoption("--optimizer-claims"))
+        return select(config.getoption("--optimizer"), config.getoption("--optimizer-kwargs"),
+                      config.getoption("--optimizer-claims"))
     except OptimizerUsageError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config._sgdcheck_measured = {}  # type: ignore[attr-defined]
+
+
+def _optimizers(config: pytest.Config) -> list[Any]:
+    """The selected OptimizerSpecs (the bundled ones are loaded on first use)."""
+    if config._sgdcheck_optimizers is None:  # type: ignore[attr-defined]
+        config._sgdcheck_optimizers = _select(config)  # type: ignore[attr-defined]
+    return config._sgdcheck_optimizers  # type: ignore[attr-defined]
 
 
 def _csv_opt(config: pytest.Config, name: str) -> list[str]:
@@ -66,6 +81,7 @@ def _csv_opt(config: pytest.Config, name: str) -> list[str]:
 
 
 def _device_skip(device: str) -> str | None:
+    import torch
     if device == "cuda" and not torch.cuda.is_available():
         return "cuda not available"
     if device == "mps" and not (hasattr(torch.backends, "mps")
@@ -98,9 +114,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     only_dt, only_dev = _csv_opt(config, "sgd_dtypes"), _csv_opt(config, "sgd_devices")
     dtypes = tuple(d for d in dtypes if not only_dt or d in only_dt)
     devices = tuple(d for d in devices if not only_dev or d in only_dev)
+    from sgdcheck.optim.case import OptimizerCase
     timeout = config.getoption("--optimizer-timeout")
     params = []
-    for spec in config._sgdcheck_optimizers:  # type: ignore[attr-defined]
+    for spec in _optimizers(config):
         for device in devices:
             for dtype in dtypes:
                 case = OptimizerCase(spec, device, dtype, timeout)
@@ -119,7 +136,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, Any, Any]:
     case = pyfuncitem.funcargs.get("optimizer_case")
-    if not isinstance(case, OptimizerCase):
+    if case is None:
         return (yield)
     try:
         return (yield)
@@ -172,6 +189,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     measured = getattr(config, "_sgdcheck_measured", {})
     if not measured:
         return
+    from sgdcheck.optim.registry import EXCEPTIONS
     tr = terminalreporter
     tr.section("sgdcheck: measured optimizer conventions")
     for opt in sorted(measured):
