@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -37,12 +38,23 @@ def watchdog() -> Iterator[bool]:
         signal.signal(signal.SIGALRM, old)
 
 
+@functools.cache
+def warm_up() -> None:
+    """One unguarded SGD step: torch imports modules lazily on its first optimizer (dynamo,
+    sympy: seconds), and a timeout firing inside an import would leave them half-built."""
+    import torch
+    p = torch.nn.Parameter(torch.zeros(1))
+    p.grad = torch.ones(1)
+    torch.optim.SGD([p], lr=0.1).step()
+
+
 def guarded(fn: Callable[[], Any], what: str, timeout: float = DEFAULT_TIMEOUT,
             armed: bool | None = None) -> Any:
     """Call ``fn``; exceptions and hangs past ``timeout`` s become ``OptimizerFailure``.
 
     ``armed``: a surrounding ``watchdog()`` is active (None: install one for this call).
     """
+    warm_up()
     if armed is None:
         with watchdog() as on:
             return guarded(fn, what, timeout, on)
