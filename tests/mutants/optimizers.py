@@ -14,15 +14,39 @@ from typing import Any
 import torch
 
 Bias = Callable[[float, float], float]
+Moment = Callable[[torch.Tensor, torch.Tensor, float], None]
+Direction = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]
+Apply = Callable[[torch.Tensor, torch.Tensor], None]
 
 
 def _correct_bias(beta: float, t: float) -> float:
     return 1 - beta ** t
 
 
+def _mean(m: torch.Tensor, g: torch.Tensor, beta: float) -> None:
+    """m <- beta m + (1 - beta) g: the running mean mu_t (seed Problem 1)."""
+    m.lerp_(g, 1 - beta)
+
+
+def _mean_square(v: torch.Tensor, g: torch.Tensor, beta: float) -> None:
+    """v <- beta v + (1 - beta) g^2, entry by entry."""
+    v.mul_(beta).addcmul_(g, g, value=1 - beta)
+
+
+def _adam_direction(m_hat: torch.Tensor, v_hat: torch.Tensor, eps: float) -> torch.Tensor:
+    """m_hat / (sqrt(v_hat) + eps)."""
+    return m_hat / (v_hat.sqrt() + eps)
+
+
+def _subtract(p: torch.Tensor, update: torch.Tensor) -> None:
+    p.sub_(update)
+
+
 def adam_step(opt: torch.optim.Adam, closure: Callable[[], Any] | None, *,
               bias: Bias = _correct_bias, step_dtype: torch.dtype = torch.float32,
-              store_max: bool = True, foreach_skips_empty: bool = False) -> Any:
+              store_max: bool = True, foreach_skips_empty: bool = False,
+              first_moment: Moment = _mean, second_moment: Moment = _mean_square,
+              direction: Direction = _adam_direction, apply: Apply = _subtract) -> Any:
     """Adam/AdamW-style update written out per tensor; the keywords inject the mutations."""
     loss = None
     if closure is not None:
@@ -50,16 +74,16 @@ def adam_step(opt: torch.optim.Adam, closure: Callable[[], Any] | None, *,
                 if group["weight_decay"]:
                     g = g.add(p, alpha=group["weight_decay"])
                 m, v = state["exp_avg"], state["exp_avg_sq"]
-                m.lerp_(g, 1 - b1)
-                v.mul_(b2).addcmul_(g, g, value=1 - b2)
+                first_moment(m, g, b1)
+                second_moment(v, g, b2)
                 if group["amsgrad"]:
                     vmax = torch.maximum(state["max_exp_avg_sq"], v)
                     if store_max:
                         state["max_exp_avg_sq"].copy_(vmax)
                 else:
                     vmax = v
-                denom = (vmax / bias(b2, t)).sqrt_().add_(group["eps"])
-                p.addcdiv_(m, denom, value=-group["lr"] / bias(b1, t))
+                d = direction(m / bias(b1, t), vmax / bias(b2, t), group["eps"])
+                apply(p, d * group["lr"])
     return loss
 
 
@@ -116,6 +140,88 @@ class AMSGradForgetsMax(torch.optim.Adam):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         return adam_step(self, closure, store_max=False)
+
+
+def _running_sum(m: torch.Tensor, g: torch.Tensor, beta: float) -> None:
+    """m <- beta m + g: the running sum y_t, N = 1/(1 - beta) times the mean."""
+    m.mul_(beta).add_(g)
+
+
+def _tensor_mean_square(v: torch.Tensor, g: torch.Tensor, beta: float) -> None:
+    """v <- beta v + (1 - beta) mean(g^2), one value shared by the whole tensor."""
+    if g.numel():
+        v.mul_(beta).add_((g * g).mean(), alpha=1 - beta)
+
+
+class AdamSumMomentum(torch.optim.Adam):
+    """First moment kept as the running sum y_t = beta y + g (not the mean), still divided
+    by 1 - beta^t: every step is N = 1/(1 - beta) times too long (seed Problem 1)."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure, first_moment=_running_sum)
+
+
+def _clipped_mean(m: torch.Tensor, g: torch.Tensor, beta: float) -> None:
+    """m <- beta m + (1 - beta) clip(g, -1, 1)."""
+    m.lerp_(g.clamp(-1.0, 1.0), 1 - beta)
+
+
+def _clipped_mean_square(v: torch.Tensor, g: torch.Tensor, beta: float) -> None:
+    _mean_square(v, g.clamp(-1.0, 1.0), beta)
+
+
+class AdamClipsGradValue(torch.optim.Adam):
+    """Built-in gradient clipping to [-1, 1] (on a copy): which entries clip depends on the
+    gradient's scale, so g -> k g changes the run."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure, first_moment=_clipped_mean,
+                         second_moment=_clipped_mean_square)
+
+
+class AdamNoSqrt(torch.optim.Adam):
+    """Divides by v_hat + eps, forgetting the square root: the step scales like 1/|g|."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure, direction=lambda m, v, eps: m / (v + eps))
+
+
+class AdamEpsOutsideDivision(torch.optim.Adam):
+    """m_hat / sqrt(v_hat) + eps: a zero gradient gives 0 / 0 = NaN."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure, direction=lambda m, v, eps: m / v.sqrt() + eps)
+
+
+class AdamTensorwiseSecondMoment(torch.optim.Adam):
+    """Saves memory by keeping one second moment per tensor (the mean of g^2 over entries):
+    no longer elementwise, so splitting a tensor in two changes the run."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure, second_moment=_tensor_mean_square)
+
+
+def _bf16_master(p: torch.Tensor, update: torch.Tensor) -> None:
+    """float32 parameters are updated in bfloat16 ("fast path"); float64 ones exactly."""
+    if p.dtype == torch.float32:
+        p.copy_(p.to(torch.bfloat16) - update.to(torch.bfloat16))
+    else:
+        p.sub_(update)
+
+
+class AdamBf16FastPath(torch.optim.Adam):
+    """Updates float32 parameters through bfloat16 (unit roundoff 2^-8, not 2^-24)."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        return adam_step(self, closure, apply=_bf16_master)
+
+
+class AdamSkipsBiasOnAccelerator(torch.optim.Adam):
+    """Off the cpu (cuda, mps) a "fused" branch forgets the bias correction."""
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        off_cpu = any(p.device.type != "cpu" for g in self.param_groups for p in g["params"])
+        return adam_step(self, closure, bias=(lambda b, t: 1.0) if off_cpu else _correct_bias)
 
 
 class SGDDampenedFirstStep(torch.optim.SGD):
@@ -227,7 +333,8 @@ class SGDFlattensRows(torch.optim.SGD):
 
 
 ADAM_CLAIMS = {"elementwise": True, "bias_correction": True, "first_step": "lr*sign(g)",
-               "sign_like": True, "scale_invariant": True, "momentum": "debiased_mean"}
+               "sign_like": True, "scale_invariant": True, "momentum": "debiased_mean",
+               "batch_size_rule": "sqrt"}
 
 # name -> (kwargs, claims, properties it must fail)
 KILLS: dict[str, tuple[dict[str, Any], dict[str, Any], tuple[str, ...]]] = {
@@ -248,6 +355,19 @@ KILLS: dict[str, tuple[dict[str, Any], dict[str, Any], tuple[str, ...]]] = {
     "SGDDropsLoss": ({}, {}, ("test_step_closure_returns_loss",)),
     "SGDScaleInInstance": ({}, {}, ("test_deepcopy_continues_identically",)),
     "SGDFlattensRows": ({}, {}, ("test_zero_size_params",)),
+    "AdamSumMomentum": ({}, ADAM_CLAIMS, ("test_asymptotic_step", "test_momentum_convention")),
+    "AdamClipsGradValue": ({}, ADAM_CLAIMS, ("test_scale_invariance",
+                                             "test_scale_sensitivity_measured")),
+    "AdamNoSqrt": ({}, ADAM_CLAIMS, ("test_batch_size_exponent",)),
+    "AdamEpsOutsideDivision": ({}, ADAM_CLAIMS, ("test_finite_in_finite_out",)),
+    "AdamTensorwiseSecondMoment": ({}, ADAM_CLAIMS,
+                                   ("test_elementwise_regrouping_changes_nothing",)),
+    "AdamBf16FastPath": ({}, ADAM_CLAIMS, ("test_float32_tracks_float64",)),
+}
+
+# Killed only where an accelerator is present (test_device_matches_cpu never runs on cpu).
+DEVICE_KILLS: dict[str, tuple[dict[str, Any], dict[str, Any], tuple[str, ...]]] = {
+    "AdamSkipsBiasOnAccelerator": ({}, ADAM_CLAIMS, ("test_device_matches_cpu",)),
 }
 
 
