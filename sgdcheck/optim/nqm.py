@@ -17,6 +17,7 @@ import torch
 
 from sgdcheck.optim.guard import guarded, single_thread, watchdog
 from sgdcheck.optim.registry import OptimizerSpec
+from sgdcheck.optim.runner import construct, seeded
 
 KAPPA = 4.0  # the lr ratio and the batch-size ratio of the design
 BANDS = {"linear": (0.85, 1.15), "sqrt": (0.35, 0.65)}
@@ -74,7 +75,7 @@ def _default(spec: OptimizerSpec, name: str) -> Any:
 def window_losses(spec: OptimizerSpec, kw: dict[str, Any], B: float, *, n: int, burn: int,
                   window: int, seed: int, timeout: float) -> np.ndarray:
     """Per-coordinate mean of theta_i^2 / 2 over the window (float64 numpy)."""
-    with single_thread(), watchdog() as armed:
+    with single_thread(), seeded("cpu", seed), watchdog() as armed:
         return _window_losses(armed, spec, kw, B, n=n, burn=burn, window=window, seed=seed,
                               timeout=timeout)
 
@@ -83,7 +84,7 @@ def _window_losses(armed: bool, spec: OptimizerSpec, kw: dict[str, Any], B: floa
                    n: int, burn: int, window: int, seed: int, timeout: float) -> np.ndarray:
     gen = torch.Generator().manual_seed(seed)
     theta = torch.nn.Parameter(torch.zeros(n))
-    opt = guarded(lambda: spec.cls([theta], **kw), f"{spec.name}(...) constructor", timeout)
+    opt = construct(spec, [theta], kw, timeout, armed)
     acc = torch.zeros(n, dtype=torch.float64)
     sd = 1.0 / math.sqrt(B)
     for t in range(burn + window):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -64,21 +67,40 @@ def snapshot_state(opt: torch.optim.Optimizer) -> dict[str, np.ndarray]:
     for idx, st in opt.state_dict()["state"].items():
         if not isinstance(st, dict):  # e.g. a global counter stored beside per-param state
             st = {"value": st}
-        for key, val in st.items():
-            if isinstance(val, torch.Tensor) and not val.is_complex():
-                out[f"{idx}.{key}"] = to_numpy(val)
-            elif isinstance(val, (int, float)):
-                out[f"{idx}.{key}"] = np.asarray(float(val))
+        _flatten(str(idx), st, out)
     return out
 
 
-def _build(rec: RunRecord, tensors: list[torch.Tensor]) -> torch.optim.Optimizer:
+def _flatten(prefix: str, st: dict[Any, Any], out: dict[str, np.ndarray]) -> None:
+    """Tensors and numbers of a per-parameter state, nested dicts as ``idx.k1.k2``
+    (heavyball keeps ``state[idx][0][key]``)."""
+    for key, val in st.items():
+        name = f"{prefix}.{key}"
+        if isinstance(val, torch.Tensor) and not val.is_complex():
+            out[name] = to_numpy(val)
+        elif isinstance(val, (int, float)):  # bool is an int
+            out[name] = np.asarray(float(val))
+        elif isinstance(val, dict):
+            _flatten(name, val, out)
+
+
+def construct(spec: OptimizerSpec, params: Any, kwargs: dict[str, Any],
+              timeout: float = DEFAULT_TIMEOUT, armed: bool | None = None
+              ) -> torch.optim.Optimizer:
+    """``spec.cls(params, **kwargs)``, then the spec's ``prepare`` hook, both guarded."""
+    opt = guarded(lambda: spec.cls(params, **kwargs), f"{spec.name}(...) constructor", timeout,
+                  armed)
+    if spec.prepare is not None:
+        guarded(partial(spec.prepare, opt), f"{spec.name}: {spec.prepare.__name__}(opt)",
+                timeout, armed)
+    return opt
+
+
+def _build(rec: RunRecord, tensors: list[torch.Tensor], timeout: float,
+           armed: bool) -> torch.optim.Optimizer:
     groups = [{"params": [tensors[i] for i in g], **gk}
               for g, gk in zip(rec.problem.groups, rec.problem.group_kwargs)]
-    opt = guarded(lambda: rec.spec.cls(groups, **rec.kwargs), f"{rec.spec.name}(...) constructor")
-    if rec.spec.prepare is not None:
-        rec.spec.prepare(opt)
-    return opt
+    return construct(rec.spec, groups, rec.kwargs, timeout, armed)
 
 
 def _tensors_of(opt: torch.optim.Optimizer, rec: RunRecord) -> list[torch.Tensor]:
@@ -91,8 +113,29 @@ def _tensors_of(opt: torch.optim.Optimizer, rec: RunRecord) -> list[torch.Tensor
     return out
 
 
+@contextmanager
+def seeded(device: str, seed: int = 0) -> Iterator[None]:
+    """torch's generator (cpu, and ``device``'s if cuda) and Python's ``random`` seeded to
+    ``seed``, restored afterwards: identical runs of an optimizer that draws random numbers
+    (stochastic rounding, random probes) see identical draws, and the caller's RNG is
+    untouched."""
+    dev = torch.device(device)
+    cuda = [dev.index if dev.index is not None else torch.cuda.current_device()] \
+        if dev.type == "cuda" else []
+    py_state = random.getstate()
+    with torch.random.fork_rng(devices=cuda):
+        torch.random.default_generator.manual_seed(seed)
+        if cuda:
+            torch.cuda.manual_seed(seed)
+        random.seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+
+
 def execute(rec: RunRecord, timeout: float = DEFAULT_TIMEOUT) -> Trajectory:
-    with single_thread(), watchdog() as armed:
+    with single_thread(), seeded(rec.device), watchdog() as armed:
         return _execute(rec, timeout, armed)
 
 
@@ -106,7 +149,7 @@ def _execute(rec: RunRecord, timeout: float, armed: bool) -> Trajectory:
         return cache[id(g)].clone()
 
     ps = [torch.nn.Parameter(torch.tensor(a, dtype=dt, device=dev)) for a in rec.problem.init]
-    opt = _build(rec, ps)
+    opt = _build(rec, ps, timeout, armed)
     traj = Trajectory([[to_numpy(p) for p in ps]], [], {}, [])
     for t, row in enumerate(rec.problem.grads, start=1):
         event = rec.events.get(t)
@@ -114,7 +157,7 @@ def _execute(rec: RunRecord, timeout: float, armed: bool) -> Trajectory:
         if event == "roundtrip":
             sd = copy.deepcopy(guarded(opt.state_dict, f"{where}: state_dict()", timeout, armed))
             ps = [torch.nn.Parameter(p.detach().clone()) for p in ps]
-            opt = _build(rec, ps)
+            opt = _build(rec, ps, timeout, armed)
             guarded(partial(opt.load_state_dict, sd), f"{where}: load_state_dict()", timeout, armed)
         elif event == "reload":
             sd = copy.deepcopy(guarded(opt.state_dict, f"{where}: state_dict()", timeout, armed))
