@@ -20,6 +20,7 @@ def test_batch_size_exponent(optimizer_case: OptimizerCase) -> None:
         pytest.skip(f"{case.name} is not elementwise: NQM coordinates would not be independent")
     kw = case.measure_kwargs()
     kw.pop("lr", None)
+    case.script = lambda failure: nqm.repro_script(case.spec, kw, failure)
     res = nqm.measure_alpha(case.spec, kw, timeout=case.timeout)
     case.report("alpha", round(res.alpha, 3))
     case.report("alpha CI(1e-9)", [round(res.lo, 3), round(res.hi, 3)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ class OptimizerCase:
     timeout: float = DEFAULT_TIMEOUT
     runs: list[RunRecord] = field(default_factory=list)
     measured: dict[str, Any] = field(default_factory=dict)
+    script: Callable[[str], str] | None = None  # a repro for work outside run() (the NQM)
     _ctx: Any = None
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
@@ -90,4 +92,4 @@ class OptimizerCase:
         self.measured[key] = value
 
     def repro_script(self, failure: str = "") -> str:
-        return repro.script(self.runs, failure)
+        return self.script(failure) if self.script else repro.script(self.runs, failure)

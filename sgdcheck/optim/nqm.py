@@ -111,14 +111,30 @@ class AlphaResult:
         return {"alpha": round(self.alpha, 4), "alpha_ci": [round(self.lo, 4), round(self.hi, 4)]}
 
 
-def measure_alpha(spec: OptimizerSpec, kw: dict[str, Any], *, n: int = 8192, burn: int = 800,
-                  window: int = 1600, delta: float = 1e-9, seed: int = 0,
+DESIGN = {"n": 8192, "burn": 800, "window": 1600, "seed": 0}
+
+
+def alpha_runs(spec: OptimizerSpec, kw: dict[str, Any]) -> dict[str, tuple[dict[str, Any],
+                                                                          float]]:
+    """The three (kwargs, B) runs: base, lr x KAPPA, and B x KAPPA with Malladi's rule."""
+    lr = float(spec.nqm["lr"])
+    return {"base": ({**kw, "lr": lr}, 1.0), "lr*4": ({**kw, "lr": lr * KAPPA}, 1.0),
+            "B*4": (scaled_kwargs(spec, {**kw, "lr": lr}, KAPPA), KAPPA)}
+
+
+def repro_script(spec: OptimizerSpec, kw: dict[str, Any], failure: str = "") -> str:
+    """A standalone script that recomputes measure_alpha's three median losses and alpha."""
+    from sgdcheck.optim.repro import nqm_script
+    return nqm_script(spec, alpha_runs(spec, kw), failure=failure, **DESIGN)
+
+
+def measure_alpha(spec: OptimizerSpec, kw: dict[str, Any], *, n: int = DESIGN["n"],
+                  burn: int = DESIGN["burn"], window: int = DESIGN["window"],
+                  delta: float = 1e-9, seed: int = DESIGN["seed"],
                   timeout: float = 10.0) -> AlphaResult:
     """alpha = b / a from log L = const + a log lr - b log B; CI by interval arithmetic on
     three simultaneous median CIs (union bound: each at delta / 3)."""
-    lr = float(spec.nqm["lr"])
-    runs = {"base": ({**kw, "lr": lr}, 1.0), "lr*4": ({**kw, "lr": lr * KAPPA}, 1.0),
-            "B*4": (scaled_kwargs(spec, {**kw, "lr": lr}, KAPPA), KAPPA)}
+    runs = alpha_runs(spec, kw)
     med = {}
     for i, (key, (k, B)) in enumerate(runs.items()):
         x = window_losses(spec, k, B, n=n, burn=burn, window=window, seed=seed + i,

@@ -82,18 +82,21 @@ def _run_fn(i: int, rec: RunRecord) -> list[str]:
     return lines
 
 
-def script(records: list[RunRecord], failure: str = "") -> str:
-    if not records:
-        return ""
-    rec0 = records[0]
-    mod, _, attr = rec0.spec.ref.partition(":")
-    out = ["# --- standalone repro (sgdcheck) ---", "import copy", "import random", "",
-           "import torch", "",
+def _header(spec: OptimizerSpec, failure: str, imports: list[str]) -> list[str]:
+    mod, _, attr = spec.ref.partition(":")
+    out = ["# --- standalone repro (sgdcheck) ---", *imports, "",
            f"from {mod} import {attr.split('.')[0]} as Opt" if "." not in attr
            else f"import {mod}; Opt = {mod}.{attr}", ""]
     if failure:
         out += [f"# failure: {line}" for line in failure.splitlines()[:3]] + [""]
-    out += _prepare_def(rec0.spec)
+    return out + _prepare_def(spec)
+
+
+def script(records: list[RunRecord], failure: str = "") -> str:
+    if not records:
+        return ""
+    out = _header(records[0].spec, failure, ["import copy", "import random", "",
+                                             "import torch"])
     for i, rec in enumerate(records):
         out += _run_fn(i, rec)
     out += [f"trajs = [{', '.join(f'run_{i}()' for i in range(len(records)))}]",
@@ -104,4 +107,32 @@ def script(records: list[RunRecord], failure: str = "") -> str:
             "            d = max(((a.double() - b.double()).abs().max().item()",
             "                     if a.numel() else 0.0) for a, b in zip(step, other[t]))",
             "            print(f'   max |run_0 - run_{k}| = {d:.3e}')"]
+    return "\n".join(out)
+
+
+def nqm_script(spec: OptimizerSpec, runs: dict[str, tuple[dict[str, Any], float]], *,
+               n: int, burn: int, window: int, seed: int, failure: str = "") -> str:
+    """The batch-size measurement of ``nqm.measure_alpha`` (same seeds, same numbers)."""
+    out = _header(spec, failure, ["import math", "", "import numpy as np", "import torch"])
+    out += ["# Noisy quadratic L = |theta|^2 / 2, batch gradient theta + xi / sqrt(B):",
+            "# Sigma^B = I / B (seed Problem 4). Median over coordinates of the window loss.",
+            f"def window_loss(kwargs, B, seed, n={n}, burn={burn}, window={window}):",
+            "    gen = torch.Generator().manual_seed(seed)",
+            "    torch.manual_seed(seed)  # sgdcheck seeds the global RNG per run as well",
+            "    theta = torch.nn.Parameter(torch.zeros(n))",
+            "    opt = Opt([theta], **kwargs)", *_prepare_call(spec, "    "),
+            "    acc = torch.zeros(n, dtype=torch.float64)",
+            "    sd = 1.0 / math.sqrt(B)",
+            "    for t in range(burn + window):",
+            "        with torch.no_grad():",
+            "            theta.grad = theta.detach() + sd * torch.randn(n, generator=gen)",
+            "        opt.step()",
+            "        if t >= burn:",
+            "            acc += theta.detach().double() ** 2",
+            "    return float(np.median((acc / (2 * window)).numpy()))", "", "", "L = {}"]
+    out += [f"L[{key!r}] = window_loss({kw!r}, {B!r}, seed={seed + i})"
+            for i, (key, (kw, B)) in enumerate(runs.items())]
+    out += ["a = math.log(L['lr*4'] / L['base']) / math.log(4)  # L ~ lr^a",
+            "b = -math.log(L['B*4'] / L['base']) / math.log(4)  # L ~ B^-b",
+            "print(L, f'alpha = b / a = {b / a:.3f}')  # lr ~ B^alpha keeps L fixed"]
     return "\n".join(out)
