@@ -8,6 +8,7 @@ when a test asks for ``case`` (or when ``--impl`` is given).
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import pytest
@@ -61,10 +62,15 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile("ci" if os.environ.get("CI") else "dev")
     if _specs(config):  # a named plug-in that does not load is a usage error, up front
         _impls(config)
-    if os.environ.get("PYTEST_XDIST_WORKER"):  # one torch thread per xdist worker:
-        import torch  # workers already fill the cores, and oversubscribed torch threads
 
-        torch.set_num_threads(1)  # made small ops 30–60× slower (bench/results)
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """One torch thread per xdist worker: the workers already fill the cores, and
+    oversubscribed torch threads made small ops 30–60× slower (bench/results). Only where
+    the collected tests imported torch: an unrelated test run never pays for the import."""
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(session.config, "workerinput"):
+        torch.set_num_threads(1)
 
 
 def _specs(config: pytest.Config) -> list[str]:
