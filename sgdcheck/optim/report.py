@@ -78,6 +78,19 @@ def _third_party_versions() -> str:
     return "".join(f" + {d} {version(d)}" for d in names)
 
 
+def _torchvision_note() -> str:
+    """Say so when torchvision's compiled ops could not load (a CUDA wheel on a cpu torch)."""
+    try:
+        import torchvision.extension as tv
+    except Exception:
+        return ""
+    if tv._has_ops():
+        return ""
+    return (" Here torchvision's compiled ops did not load (the PyPI wheel is a CUDA build, "
+            "this torch is cpu-only); its op registrations were guarded locally so that "
+            "`import timm` works. timm's optimizers call no torchvision op.")
+
+
 def render(results: list[dict[str, Any]]) -> str:
     by_opt: dict[str, dict[str, Any]] = defaultdict(lambda: {"tests": {}, "measured": {}})
     for rec in results:
@@ -96,7 +109,8 @@ def render(results: list[dict[str, Any]]) -> str:
             "pytorch-optimizer, heavyball and schedulefree are the `optimizers` extra; timm is "
             "not in it (it needs torchvision, whose PyPI wheels are CUDA builds) and is covered "
             "whenever it is installed. The registry (`THIRD_PARTY` in "
-            "`sgdcheck/optim/registry.py`) names the classes that run.", "",
+            f"`sgdcheck/optim/registry.py`) names the classes that run.{_torchvision_note()}",
+            "",
             "| optimizer | conventions measured | passed | failed | xfailed (findings) | "
             "xpassed | skipped |", "|---|---|---|---|---|---|---|"]
     body: list[str] = []
