@@ -274,30 +274,39 @@ class SGDStepsAtLrZero(torch.optim.SGD):
         return super().step(closure)
 
 
+def sgd_then(opt: torch.optim.SGD, closure: Callable[[], Any] | None,
+             touch: Callable[[torch.Tensor], None]) -> Any:
+    """torch's SGD step, then ``touch(p)`` on every parameter (no grad); returns the loss."""
+    loss = torch.optim.SGD.step(opt, closure)
+    with torch.no_grad():
+        for group in opt.param_groups:
+            for p in group["params"]:
+                touch(p)
+    return loss
+
+
+def _decay_if_no_grad(p: torch.Tensor) -> None:
+    if p.grad is None:
+        p.mul_(0.999)
+
+
+def _entropy_noise(p: torch.Tensor) -> None:
+    if p.grad is not None and p.numel():
+        p.add_(int.from_bytes(os.urandom(2), "little") * 1e-9 + 1e-9)
+
+
 class SGDDecaysEveryParam(torch.optim.SGD):
     """Applies a 0.999 decay to every parameter, including those whose grad is None."""
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = super().step(closure)
-        with torch.no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is None:
-                        p.mul_(0.999)
-        return loss
+        return sgd_then(self, closure, _decay_if_no_grad)
 
 
 class SGDNondeterministic(torch.optim.SGD):
     """Adds noise from the operating system's entropy: two identical runs differ."""
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = super().step(closure)
-        with torch.no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None and p.numel():
-                        p.add_(int.from_bytes(os.urandom(2), "little") * 1e-9 + 1e-9)
-        return loss
+        return sgd_then(self, closure, _entropy_noise)
 
 
 class SGDDropsLoss(torch.optim.SGD):
